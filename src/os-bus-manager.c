@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#include "config.h"
+
+#include "offline-state.h"
+#include "os-bus-manager.h"
+#include "os-bus-profile.h"
+#include "os-error.h"
+
+struct _OsBusManager
+{
+  OsDBusManagerSkeleton parent_instance;
+
+  OsManager *manager;
+  GDBusConnection *connection;
+  GDBusObjectManagerServer *object_manager;
+  GHashTable *profiles; /* profile name → OsBusProfile */
+  gboolean emulation;
+  guint name_owner_changed_id;
+};
+
+static void os_bus_manager_iface_init (OsDBusManagerIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusManager,
+                               os_bus_manager,
+                               OS_DBUS_TYPE_MANAGER_SKELETON,
+                               G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_MANAGER,
+                                                      os_bus_manager_iface_init))
+
+static gboolean
+handle_open_offline_object (OsDBusManager *iface,
+                            GDBusMethodInvocation *invocation,
+                            const char *profile_name,
+                            const char *guid)
+{
+  OsBusManager *self = OS_BUS_MANAGER (iface);
+  g_autoptr (GError) error = NULL;
+  OsProfile *profile = os_manager_open (self->manager, profile_name, guid, &error);
+  g_autofree char *path = NULL;
+
+  if (profile == NULL)
+    {
+      os_error_return (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  path = os_bus_profile_path_for_name (profile_name);
+  os_dbus_manager_complete_open_offline_object (iface, invocation, path);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+create_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data; /* kept: answering it releases it */
+  OsManager *manager = OS_MANAGER (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OsProfile) profile = os_manager_create_finish (manager, result, &error);
+  g_autofree char *path = NULL;
+
+  if (profile == NULL)
+    {
+      os_error_return (invocation, error);
+      return;
+    }
+  /* Removed again before its write completed: there is no object to name. */
+  if (os_manager_lookup (manager, os_profile_get_name (profile)) != profile)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, OFFLINE_STATE_ERROR_NOT_FOUND,
+                                                  "MAPI_E_NOT_FOUND (0x8004010F): the profile "
+                                                  "was removed while it was being created");
+      return;
+    }
+  path = os_bus_profile_path_for_name (os_profile_get_name (profile));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
+}
+
+static gboolean
+handle_create_offline_object (OsDBusManager *iface,
+                              GDBusMethodInvocation *invocation,
+                              const char *profile_name,
+                              guint capabilities,
+                              guint initial_state)
+{
+  OsBusManager *self = OS_BUS_MANAGER (iface);
+
+  os_manager_create_async (self->manager, profile_name, capabilities, initial_state, create_done,
+                           invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+remove_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data; /* kept: answering it releases it */
+  g_autoptr (GError) error = NULL;
+
+  if (os_manager_remove_finish (OS_MANAGER (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    os_error_return (invocation, error);
+}
+
+static gboolean
+handle_remove_offline_object (OsDBusManager *iface,
+                              GDBusMethodInvocation *invocation,
+                              const char *profile_name)
+{
+  OsBusManager *self = OS_BUS_MANAGER (iface);
+
+  os_manager_remove_async (self->manager, profile_name, remove_done, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+os_bus_manager_iface_init (OsDBusManagerIface *iface)
+{
+  iface->handle_open_offline_object = handle_open_offline_object;
+  iface->handle_create_offline_object = handle_create_offline_object;
+  iface->handle_remove_offline_object = handle_remove_offline_object;
+}
+
+static void
+on_profile_added (OsManager *manager, OsProfile *profile, OsBusManager *self)
+{
+  const OsLimits *limits = os_manager_get_limits (manager);
+  OsBusProfile *bus_profile =
+      os_bus_profile_new (profile, self->connection, limits->notify_timeout_ms, self->emulation);
+
+  g_hash_table_insert (self->profiles, g_strdup (os_profile_get_name (profile)), bus_profile);
+  g_dbus_object_manager_server_export (self->object_manager,
+                                       os_bus_profile_get_object (bus_profile));
+}
+
+static void
+on_profile_removed (OsManager *manager, OsProfile *profile, OsBusManager *self)
+{
+  OsBusProfile *bus_profile = g_hash_table_lookup (self->profiles, os_profile_get_name (profile));
+
+  g_dbus_object_manager_server_unexport (self->object_manager,
+                                         os_bus_profile_get_path (bus_profile));
+  g_hash_table_remove (self->profiles, os_profile_get_name (profile));
+}
+
+/* One subscription to every NameOwnerChanged, rather than a name watch per client: it
+ * costs the bus one match rule whatever the number of clients. The bus sends a client's
+ * last messages before the signal that it left, so no Advise can outlive its owner. */
+static void
+on_name_owner_changed (GDBusConnection *connection,
+                       const char *sender,
+                       const char *path,
+                       const char *interface,
+                       const char *signal,
+                       GVariant *parameters,
+                       gpointer user_data)
+{
+  OsBusManager *self = user_data;
+  const char *name, *old_owner, *new_owner;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sss)")))
+    return;
+  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
+  if (name[0] == ':' && new_owner[0] == '\0')
+    os_manager_client_vanished (self->manager, name);
+}
+
+static void
+os_bus_manager_dispose (GObject *object)
+{
+  OsBusManager *self = OS_BUS_MANAGER (object);
+
+  os_bus_manager_unexport (self);
+  if (self->manager != NULL)
+    g_signal_handlers_disconnect_by_data (self->manager, self);
+  g_clear_pointer (&self->profiles, g_hash_table_unref);
+  g_clear_object (&self->object_manager);
+  g_clear_object (&self->manager);
+  g_clear_object (&self->connection);
+  G_OBJECT_CLASS (os_bus_manager_parent_class)->dispose (object);
+}
+
+static void
+os_bus_manager_class_init (OsBusManagerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = os_bus_manager_dispose;
+}
+
+static void
+os_bus_manager_init (OsBusManager *self)
+{
+  self->profiles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+static void
+add_existing_profiles (OsBusManager *self)
+{
+  g_auto (GStrv) names = os_manager_dup_profile_names (self->manager);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    on_profile_added (self->manager, os_manager_lookup (self->manager, names[i]), self);
+}
+
+OsBusManager *
+os_bus_manager_new (OsManager *manager,
+                    GDBusConnection *connection,
+                    gboolean emulation,
+                    GError **error)
+{
+  OsBusManager *self = g_object_new (OS_TYPE_BUS_MANAGER, NULL);
+  OsDBusManager *iface = OS_DBUS_MANAGER (self);
+
+  self->manager = g_object_ref (manager);
+  self->connection = g_object_ref (connection);
+  self->emulation = emulation;
+  self->object_manager = g_dbus_object_manager_server_new (OFFLINE_STATE_MANAGER_PATH);
+
+  os_dbus_manager_set_version (iface, PACKAGE_VERSION);
+  os_dbus_manager_set_notify_timeout (iface, os_manager_get_limits (manager)->notify_timeout_ms);
+  g_object_bind_property (manager, "profiles", self, "profiles", G_BINDING_SYNC_CREATE);
+
+  self->name_owner_changed_id = g_dbus_connection_signal_subscribe (
+      connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+      "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
+
+  add_existing_profiles (self);
+  g_signal_connect (manager, "profile-added", G_CALLBACK (on_profile_added), self);
+  g_signal_connect (manager, "profile-removed", G_CALLBACK (on_profile_removed), self);
+
+  g_dbus_object_manager_server_set_connection (self->object_manager, connection);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
+                                         OFFLINE_STATE_MANAGER_PATH, error))
+    {
+      g_object_unref (self);
+      return NULL;
+    }
+  return self;
+}
+
+void
+os_bus_manager_unexport (OsBusManager *self)
+{
+  if (self->name_owner_changed_id != 0)
+    {
+      g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);
+      self->name_owner_changed_id = 0;
+    }
+  if (self->object_manager != NULL)
+    g_dbus_object_manager_server_set_connection (self->object_manager, NULL);
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
+}

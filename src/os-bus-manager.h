@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#pragma once
+
+#include "os-dbus-generated.h"
+#include "os-manager.h"
+
+G_BEGIN_DECLS
+
+/* The Manager interface and the ObjectManager of the profiles on one connection, relaying
+ * an OsManager; it watches the clients that hold advises and reaps them when they leave. */
+#define OS_TYPE_BUS_MANAGER (os_bus_manager_get_type ())
+G_DECLARE_FINAL_TYPE (OsBusManager, os_bus_manager, OS, BUS_MANAGER, OsDBusManagerSkeleton)
+
+OsBusManager *os_bus_manager_new (OsManager *manager,
+                                  GDBusConnection *connection,
+                                  gboolean emulation,
+                                  GError **error);
+
+/* Takes every object off the bus. */
+void os_bus_manager_unexport (OsBusManager *self);
+
+G_END_DECLS

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#include "config.h"
+
+#include "offline-state.h"
+#include "os-bus-profile.h"
+#include "os-error.h"
+
+struct _OsBusProfile
+{
+  OsDBusOfflineMgrSkeleton parent_instance;
+
+  OsProfile *profile;
+  GDBusConnection *connection;
+  OsDBusObjectSkeleton *object;
+  OsDBusEmulation *emulation; /* NULL with --no-emulation */
+  guint notify_timeout_ms;
+};
+
+static void os_bus_profile_iface_init (OsDBusOfflineMgrIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
+                               os_bus_profile,
+                               OS_DBUS_TYPE_OFFLINE_MGR_SKELETON,
+                               G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_OFFLINE_MGR,
+                                                      os_bus_profile_iface_init))
+
+/* One Notify call in flight to a callback advise. */
+typedef struct
+{
+  OsBusProfile *self;
+  OsAdvise *advise;
+  guint ticket;
+} NotifyCall;
+
+char *
+os_bus_profile_path_for_name (const char *name)
+{
+  g_autofree char *escaped = g_dbus_escape_object_path (name);
+
+  return g_strconcat (OFFLINE_STATE_PROFILES_PATH "/", escaped, NULL);
+}
+
+/* Emulation.FailNext: TRUE when this call has been answered with an injected error. */
+static gboolean
+return_injected_failure (OsBusProfile *self, GDBusMethodInvocation *invocation)
+{
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  g_autofree char *error_name = os_profile_take_failure (self->profile, method);
+
+  if (error_name == NULL)
+    return FALSE;
+  g_dbus_method_invocation_return_dbus_error (invocation, error_name,
+                                              "injected by Emulation.FailNext");
+  return TRUE;
+}
+
+static void
+set_state_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data; /* kept: answering it releases it */
+  g_autoptr (GError) error = NULL;
+
+  if (os_profile_set_state_finish (OS_PROFILE (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    os_error_return (invocation, error);
+}
+
+static gboolean
+handle_set_current_state (OsDBusOfflineMgr *iface,
+                          GDBusMethodInvocation *invocation,
+                          guint flags,
+                          guint mask,
+                          guint state)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (iface);
+
+  if (!return_injected_failure (self, invocation))
+    os_profile_set_state_async (self->profile, flags, mask, state, set_state_done, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_capabilities (OsDBusOfflineMgr *iface, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (iface);
+
+  if (!return_injected_failure (self, invocation))
+    os_dbus_offline_mgr_complete_get_capabilities (iface, invocation,
+                                                   os_profile_get_capabilities (self->profile));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_current_state (OsDBusOfflineMgr *iface, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (iface);
+
+  if (!return_injected_failure (self, invocation))
+    os_dbus_offline_mgr_complete_get_current_state (iface, invocation,
+                                                    os_profile_get_state (self->profile));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_advise (OsDBusOfflineMgr *iface,
+               GDBusMethodInvocation *invocation,
+               guint flags,
+               guint client_token,
+               guint callback_type,
+               const char *callback,
+               guint advise_types,
+               guint state_mask)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (iface);
+  g_autoptr (GError) error = NULL;
+  guint token;
+
+  if (return_injected_failure (self, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  token =
+      os_profile_advise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
+                         client_token, callback_type, callback, advise_types, state_mask, &error);
+  if (token == 0)
+    os_error_return (invocation, error);
+  else
+    os_dbus_offline_mgr_complete_advise (iface, invocation, token);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_unadvise (OsDBusOfflineMgr *iface,
+                 GDBusMethodInvocation *invocation,
+                 guint flags,
+                 guint advise_token)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (iface);
+  g_autoptr (GError) error = NULL;
+
+  if (return_injected_failure (self, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (os_profile_unadvise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
+                           advise_token, &error))
+    os_dbus_offline_mgr_complete_unadvise (iface, invocation);
+  else
+    os_error_return (invocation, error);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+os_bus_profile_iface_init (OsDBusOfflineMgrIface *iface)
+{
+  iface->handle_set_current_state = handle_set_current_state;
+  iface->handle_get_capabilities = handle_get_capabilities;
+  iface->handle_get_current_state = handle_get_current_state;
+  iface->handle_advise = handle_advise;
+  iface->handle_unadvise = handle_unadvise;
+}
+
+static void
+set_capabilities_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data; /* kept: answering it releases it */
+  g_autoptr (GError) error = NULL;
+
+  if (os_profile_set_capabilities_finish (OS_PROFILE (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    os_error_return (invocation, error);
+}
+
+static gboolean
+handle_set_capabilities (OsDBusEmulation *emulation,
+                         GDBusMethodInvocation *invocation,
+                         guint capabilities,
+                         OsBusProfile *self)
+{
+  os_profile_set_capabilities_async (self->profile, capabilities, set_capabilities_done,
+                                     invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_set_transition_delay (OsDBusEmulation *emulation,
+                             GDBusMethodInvocation *invocation,
+                             guint milliseconds,
+                             OsBusProfile *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (os_profile_set_transition_delay (self->profile, milliseconds, &error))
+    os_dbus_emulation_complete_set_transition_delay (emulation, invocation);
+  else
+    os_error_return (invocation, error);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_inject_notification (OsDBusEmulation *emulation,
+                            GDBusMethodInvocation *invocation,
+                            guint notify_type,
+                            guint mask,
+                            guint old_state,
+                            guint new_state,
+                            OsBusProfile *self)
+{
+  os_profile_inject_notification (self->profile, notify_type, mask, old_state, new_state);
+  os_dbus_emulation_complete_inject_notification (emulation, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_fail_next (OsDBusEmulation *emulation,
+                  GDBusMethodInvocation *invocation,
+                  const char *method,
+                  const char *error_name,
+                  guint count,
+                  OsBusProfile *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (os_profile_fail_next (self->profile, method, error_name, count, &error))
+    os_dbus_emulation_complete_fail_next (emulation, invocation);
+  else
+    os_error_return (invocation, error);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+callback_only_moved_on (const GError *error)
+{
+  /* A callback that is slow, or whose owner left without answering, costs time but keeps
+   * its advise; any other error is the callback's own failure. */
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+}
+
+static void
+notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  NotifyCall *call = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (error != NULL && !callback_only_moved_on (error))
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+      g_dbus_error_strip_remote_error (error);
+      g_autofree char *reason =
+          g_strdup_printf ("%s%s%s", remote ? remote : "", remote ? ": " : "", error->message);
+      os_profile_drop_advise (call->self->profile, call->advise, reason);
+    }
+  else
+    {
+      os_profile_callback_replied (call->self->profile, call->advise, call->ticket);
+    }
+  g_object_unref (call->self);
+  os_advise_unref (call->advise);
+  g_free (call);
+}
+
+static void
+send_notify_call (OsBusProfile *self, OsAdvise *advise, GVariant *parameters, guint ticket)
+{
+  NotifyCall *call = g_new0 (NotifyCall, 1);
+
+  call->self = g_object_ref (self);
+  call->advise = os_advise_ref (advise);
+  call->ticket = ticket;
+  g_dbus_connection_call (self->connection, os_advise_get_owner (advise), advise->callback,
+                          OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE, OFFLINE_STATE_NOTIFY_METHOD,
+                          parameters, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                          self->notify_timeout_ms, NULL, notify_done, call);
+}
+
+static void
+on_notification (OsProfile *profile,
+                 OsAdvise *advise,
+                 guint notify_type,
+                 guint mask,
+                 guint old_state,
+                 guint new_state,
+                 guint64 sequence,
+                 guint ticket,
+                 OsBusProfile *self)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *parameters = g_variant_new ("(uuuuut)", notify_type, advise->client_token, mask,
+                                        old_state, new_state, sequence);
+
+  /* Property changes queued before this notification go out before it. */
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+  if (os_advise_is_callback (advise))
+    {
+      send_notify_call (self, advise, parameters, ticket);
+      return;
+    }
+  if (!g_dbus_connection_emit_signal (self->connection, os_advise_get_owner (advise),
+                                      os_bus_profile_get_path (self),
+                                      OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+                                      OFFLINE_STATE_STATE_CHANGED_SIGNAL, parameters, &error))
+    g_debug ("Could not send StateChanged to %s: %s", os_advise_get_owner (advise), error->message);
+}
+
+static void
+os_bus_profile_dispose (GObject *object)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+
+  if (self->profile != NULL)
+    g_signal_handlers_disconnect_by_data (self->profile, self);
+  if (self->emulation != NULL)
+    g_signal_handlers_disconnect_by_data (self->emulation, self);
+  g_clear_object (&self->emulation);
+  g_clear_object (&self->object);
+  g_clear_object (&self->profile);
+  g_clear_object (&self->connection);
+  G_OBJECT_CLASS (os_bus_profile_parent_class)->dispose (object);
+}
+
+static void
+os_bus_profile_class_init (OsBusProfileClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = os_bus_profile_dispose;
+}
+
+static void
+os_bus_profile_init (OsBusProfile *self)
+{
+}
+
+static void
+bind_profile (OsBusProfile *self, const char *property)
+{
+  g_object_bind_property (self->profile, property, self, property, G_BINDING_SYNC_CREATE);
+}
+
+static void
+setup_emulation (OsBusProfile *self)
+{
+  self->emulation = os_dbus_emulation_skeleton_new ();
+  g_object_bind_property (self->profile, "transition-delay", self->emulation, "transition-delay",
+                          G_BINDING_SYNC_CREATE);
+  g_signal_connect (self->emulation, "handle-set-capabilities",
+                    G_CALLBACK (handle_set_capabilities), self);
+  g_signal_connect (self->emulation, "handle-set-transition-delay",
+                    G_CALLBACK (handle_set_transition_delay), self);
+  g_signal_connect (self->emulation, "handle-inject-notification",
+                    G_CALLBACK (handle_inject_notification), self);
+  g_signal_connect (self->emulation, "handle-fail-next", G_CALLBACK (handle_fail_next), self);
+  os_dbus_object_skeleton_set_emulation (self->object, self->emulation);
+}
+
+OsBusProfile *
+os_bus_profile_new (OsProfile *profile,
+                    GDBusConnection *connection,
+                    guint notify_timeout_ms,
+                    gboolean emulation)
+{
+  OsBusProfile *self = g_object_new (OS_TYPE_BUS_PROFILE, NULL);
+  g_autofree char *path = os_bus_profile_path_for_name (os_profile_get_name (profile));
+
+  self->profile = g_object_ref (profile);
+  self->connection = g_object_ref (connection);
+  self->notify_timeout_ms = notify_timeout_ms;
+  self->object = os_dbus_object_skeleton_new (path);
+
+  os_dbus_offline_mgr_set_profile_name (OS_DBUS_OFFLINE_MGR (self), os_profile_get_name (profile));
+  bind_profile (self, "state");
+  bind_profile (self, "capabilities");
+  bind_profile (self, "transitioning");
+  bind_profile (self, "sequence");
+  bind_profile (self, "advise-count");
+  g_signal_connect (profile, "notification", G_CALLBACK (on_notification), self);
+  os_dbus_object_skeleton_set_offline_mgr (self->object, OS_DBUS_OFFLINE_MGR (self));
+  if (emulation)
+    setup_emulation (self);
+  return self;
+}
+
+GDBusObjectSkeleton *
+os_bus_profile_get_object (OsBusProfile *self)
+{
+  return G_DBUS_OBJECT_SKELETON (self->object);
+}
+
+const char *
+os_bus_profile_get_path (OsBusProfile *self)
+{
+  return g_dbus_object_get_object_path (G_DBUS_OBJECT (self->object));
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ *
+ * What the manager and its profiles tell each other, and nobody else.
+ */
+#pragma once
+
+#include "os-manager.h"
+#include "os-profile.h"
+
+G_BEGIN_DECLS
+
+OsProfile *os_profile_new (
+    OsManager *manager, const char *name, guint capabilities, guint state, guint64 sequence);
+
+/* The manager removed @advise (Unadvise, its client left, its profile went): the
+ * profile forgets it and stops waiting for its reply. */
+void os_profile_forget_advise (OsProfile *self, OsAdvise *advise);
+
+/* Registers a new advise for @owner: checks the limits, gives it its token. */
+OsAdvise *os_manager_add_advise (OsManager *self,
+                                 OsProfile *profile,
+                                 const char *owner,
+                                 guint client_token,
+                                 const char *callback,
+                                 guint state_mask,
+                                 GError **error);
+OsAdvise *os_manager_lookup_advise (OsManager *self, guint token);
+void os_manager_remove_advise (OsManager *self, OsAdvise *advise);
+
+G_END_DECLS

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "offline-state.h"
+#include "os-bus-manager.h"
+#include "os-daemon.h"
+#include "os-manager.h"
+#include "os-validate.h"
+
+#define EXIT_USAGE 2
+
+typedef struct
+{
+  gboolean session;
+  gboolean system;
+  gboolean replace;
+  gboolean verbose;
+  gboolean version;
+  char *state_dir;
+  gboolean ephemeral;
+  gboolean no_emulation;
+  OsLimits limits;
+} Options;
+
+typedef struct
+{
+  Options options;
+  OsManager *manager;
+  GDBusConnection *connection;
+  OsBusManager *bus_manager;
+  GMainLoop *loop;
+  guint owner_id;
+  gboolean name_acquired;
+  int status;
+} Daemon;
+
+static gboolean
+parse_uint (const char *option, const char *value, guint min, guint max, guint *out, GError **error)
+{
+  guint64 number;
+
+  if (!g_ascii_string_to_unsigned (value, 10, min, max, &number, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s takes a whole number from %u to %u, not '%s'", option, min, max, value);
+      return FALSE;
+    }
+  *out = (guint) number;
+  return TRUE;
+}
+
+static gboolean
+parse_limit (const char *option, const char *value, gpointer data, GError **error)
+{
+  Options *options = data;
+
+  if (g_str_equal (option, "--notify-timeout"))
+    return parse_uint (option, value, 1, OS_NOTIFY_TIMEOUT_MAX, &options->limits.notify_timeout_ms,
+                       error);
+  if (g_str_equal (option, "--max-advises-per-connection"))
+    return parse_uint (option, value, 1, G_MAXUINT, &options->limits.max_advises_per_connection,
+                       error);
+  if (g_str_equal (option, "--max-advises"))
+    return parse_uint (option, value, 1, G_MAXUINT, &options->limits.max_advises, error);
+  return parse_uint (option, value, 1, G_MAXUINT, &options->limits.max_profiles, error);
+}
+
+static gboolean
+parse_options (Options *options, int *argc, char ***argv, GError **error)
+{
+  const GOptionEntry entries[] = {
+    { "session", 0, 0, G_OPTION_ARG_NONE, &options->session, "Serve the session bus (the default)",
+      NULL },
+    { "system", 0, 0, G_OPTION_ARG_NONE, &options->system, "Serve the system bus", NULL },
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &options->replace,
+      "Take the bus name over from a running instance", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose, "Log debug messages", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &options->version, "Print the version and exit", NULL },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &options->state_dir,
+      "Where the persisted state lives (default: $XDG_STATE_HOME/offline-state, or "
+      "/var/lib/offline-state with --system)",
+      "DIR" },
+    { "ephemeral", 0, 0, G_OPTION_ARG_NONE, &options->ephemeral, "Keep nothing on disk", NULL },
+    { "notify-timeout", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit,
+      "How long one callback Notify may take, 1 to 600000 (default: 5000)", "MS" },
+    { "max-advises-per-connection", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit,
+      "Advises one connection may hold (default: 1024)", "N" },
+    { "max-advises", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit,
+      "Advises of all connections together (default: 65536)", "N" },
+    { "max-profiles", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit, "Profiles in all (default: 256)",
+      "N" },
+    { "no-emulation", 0, 0, G_OPTION_ARG_NONE, &options->no_emulation,
+      "Do not export the Emulation interface", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new (NULL);
+  GOptionGroup *group = g_option_group_new ("offline-stated", NULL, NULL, options, NULL);
+
+  g_option_context_set_summary (context, "The offline-state service: MAPI's offline-state manager "
+                                         "on D-Bus.");
+  g_option_group_add_entries (group, entries);
+  g_option_context_set_main_group (context, group);
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (*argc > 1)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument '%s'",
+                   (*argv)[1]);
+      return FALSE;
+    }
+  if (options->session && options->system)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           "--session and --system exclude each other");
+      return FALSE;
+    }
+  if (options->ephemeral && options->state_dir != NULL)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           "--ephemeral keeps nothing on disk: it takes no --state-dir");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+default_state_dir (const Options *options)
+{
+  if (options->system)
+    return g_strdup ("/var/lib/offline-state");
+  return g_build_filename (g_get_user_state_dir (), "offline-state", NULL);
+}
+
+static void
+stop (Daemon *daemon, int status)
+{
+  daemon->status = status;
+  g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_message ("Stopping");
+  stop (daemon, EXIT_SUCCESS);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  daemon->name_acquired = TRUE;
+  g_debug ("Owns %s", name);
+}
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (daemon->name_acquired)
+    g_printerr ("offline-stated: lost the name %s to another instance\n", name);
+  else
+    g_printerr ("offline-stated: could not own %s: another instance runs (use --replace to "
+                "take over)\n",
+                name);
+  stop (daemon, EXIT_FAILURE);
+}
+
+static void
+on_connection_closed (GDBusConnection *connection,
+                      gboolean remote_peer_vanished,
+                      GError *error,
+                      gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_printerr ("offline-stated: the bus connection closed%s%s\n", error ? ": " : "",
+              error ? error->message : "");
+  stop (daemon, EXIT_FAILURE);
+}
+
+static gboolean
+start (Daemon *daemon, GError **error)
+{
+  Options *options = &daemon->options;
+  GBusNameOwnerFlags flags = G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT;
+  g_autofree char *state_dir = NULL;
+
+  if (!options->ephemeral)
+    state_dir = options->state_dir ? g_strdup (options->state_dir) : default_state_dir (options);
+  daemon->manager = os_manager_new (&options->limits, state_dir);
+  os_manager_load (daemon->manager);
+
+  daemon->connection =
+      g_bus_get_sync (options->system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, error);
+  if (daemon->connection == NULL)
+    return FALSE;
+  g_dbus_connection_set_exit_on_close (daemon->connection, FALSE);
+  g_signal_connect (daemon->connection, "closed", G_CALLBACK (on_connection_closed), daemon);
+
+  /* Objects first, then the name: a client that enumerates at once sees them all. */
+  daemon->bus_manager =
+      os_bus_manager_new (daemon->manager, daemon->connection, !options->no_emulation, error);
+  if (daemon->bus_manager == NULL)
+    return FALSE;
+  if (options->replace)
+    flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
+  daemon->owner_id =
+      g_bus_own_name_on_connection (daemon->connection, OFFLINE_STATE_BUS_NAME, flags,
+                                    on_name_acquired, on_name_lost, daemon, NULL);
+  return TRUE;
+}
+
+/* A clean exit leaves nothing half-done on disk: wait for the last write. */
+static void
+finish_writes (Daemon *daemon)
+{
+  while (daemon->manager != NULL && os_manager_is_saving (daemon->manager))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+shut_down (Daemon *daemon)
+{
+  if (daemon->owner_id != 0)
+    g_bus_unown_name (daemon->owner_id);
+  if (daemon->bus_manager != NULL)
+    os_bus_manager_unexport (daemon->bus_manager);
+  finish_writes (daemon);
+  g_clear_object (&daemon->bus_manager);
+  if (daemon->connection != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (daemon->connection, daemon);
+      g_dbus_connection_flush_sync (daemon->connection, NULL, NULL);
+    }
+  g_clear_object (&daemon->connection);
+  g_clear_object (&daemon->manager);
+  g_clear_pointer (&daemon->loop, g_main_loop_unref);
+  g_free (daemon->options.state_dir);
+}
+
+int
+os_daemon_main (int argc, char **argv)
+{
+  Daemon daemon = { .options.limits = OS_LIMITS_DEFAULT, .status = EXIT_SUCCESS };
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  if (!parse_options (&daemon.options, &argc, &argv, &error))
+    {
+      g_printerr ("offline-stated: %s (see --help)\n", error->message);
+      g_free (daemon.options.state_dir);
+      return EXIT_USAGE;
+    }
+  if (daemon.options.version)
+    {
+      g_print ("offline-stated %s\n", PACKAGE_VERSION);
+      g_free (daemon.options.state_dir);
+      return EXIT_SUCCESS;
+    }
+  if (daemon.options.verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
+  g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
+  if (start (&daemon, &error))
+    g_main_loop_run (daemon.loop);
+  else
+    {
+      g_printerr ("offline-stated: %s\n", error->message);
+      daemon.status = EXIT_FAILURE;
+    }
+  shut_down (&daemon);
+  return daemon.status;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#include "config.h"
+
+#include "offline-state.h"
+#include "os-error.h"
+
+typedef struct
+{
+  const char *dbus_name;
+  const char *mapi_name; /* NULL where MAPI has no code for it */
+  guint32 mapi_code;
+} OsErrorInfo;
+
+static const OsErrorInfo error_table[] = {
+  [OS_ERROR_INVALID_ARGS] = { OFFLINE_STATE_ERROR_INVALID_ARGS, "E_INVALIDARG",
+                              OFFLINE_STATE_E_INVALIDARG },
+  [OS_ERROR_PENDING] = { OFFLINE_STATE_ERROR_PENDING, "E_PENDING", OFFLINE_STATE_E_PENDING },
+  [OS_ERROR_NOT_FOUND] = { OFFLINE_STATE_ERROR_NOT_FOUND, "MAPI_E_NOT_FOUND",
+                           OFFLINE_STATE_MAPI_E_NOT_FOUND },
+  [OS_ERROR_NO_INTERFACE] = { OFFLINE_STATE_ERROR_NO_INTERFACE, "E_NOINTERFACE",
+                              OFFLINE_STATE_E_NOINTERFACE },
+  [OS_ERROR_EXISTS] = { OFFLINE_STATE_ERROR_EXISTS, NULL, 0 },
+  [OS_ERROR_LIMITS_EXCEEDED] = { OFFLINE_STATE_ERROR_LIMITS_EXCEEDED, NULL, 0 },
+  [OS_ERROR_ACCESS_DENIED] = { OFFLINE_STATE_ERROR_ACCESS_DENIED, NULL, 0 },
+};
+
+/* Only the service's own names are registered: the org.freedesktop.DBus.Error names
+ * belong to GDBus's G_DBUS_ERROR domain already. */
+static const GDBusErrorEntry registered_entries[] = {
+  { OS_ERROR_PENDING, OFFLINE_STATE_ERROR_PENDING },
+  { OS_ERROR_NOT_FOUND, OFFLINE_STATE_ERROR_NOT_FOUND },
+  { OS_ERROR_NO_INTERFACE, OFFLINE_STATE_ERROR_NO_INTERFACE },
+  { OS_ERROR_EXISTS, OFFLINE_STATE_ERROR_EXISTS },
+};
+
+GQuark
+os_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("offline-state-error-quark", &quark, registered_entries,
+                                      G_N_ELEMENTS (registered_entries));
+  return (GQuark) quark;
+}
+
+const char *
+os_error_dbus_name (OsError code)
+{
+  g_return_val_if_fail (code < G_N_ELEMENTS (error_table), NULL);
+  return error_table[code].dbus_name;
+}
+
+void
+os_set_error (GError **error, OsError code, const char *format, ...)
+{
+  g_autofree char *what = NULL;
+  const OsErrorInfo *info;
+  va_list args;
+
+  g_return_if_fail (code < G_N_ELEMENTS (error_table));
+  info = &error_table[code];
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (info->mapi_name != NULL)
+    g_set_error (error, OS_ERROR, code, "%s (0x%08X): %s", info->mapi_name, info->mapi_code, what);
+  else
+    g_set_error_literal (error, OS_ERROR, code, what);
+}
+
+void
+os_error_return (GDBusMethodInvocation *invocation, const GError *error)
+{
+  if (error->domain == OS_ERROR)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, os_error_dbus_name (error->code),
+                                                  error->message);
+    }
+  else
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+    }
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Every error the service raises. os-error.c holds the one table that gives each its
+ * D-Bus name and, where MAPI has one, its MAPI code. */
+typedef enum
+{
+  OS_ERROR_INVALID_ARGS,
+  OS_ERROR_PENDING,
+  OS_ERROR_NOT_FOUND,
+  OS_ERROR_NO_INTERFACE,
+  OS_ERROR_EXISTS,
+  OS_ERROR_LIMITS_EXCEEDED,
+  OS_ERROR_ACCESS_DENIED,
+} OsError;
+
+#define OS_ERROR (os_error_quark ())
+GQuark os_error_quark (void);
+
+const char *os_error_dbus_name (OsError code);
+
+/* Sets @error with the message "<MAPI name> (<code>): <format>" where MAPI has a code. */
+void os_set_error (GError **error, OsError code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* Returns @error to the caller with its D-Bus name from the table. */
+void os_error_return (GDBusMethodInvocation *invocation, const GError *error);
+
+G_END_DECLS

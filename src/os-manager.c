@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#include "config.h"
+
+#include "offline-state.h"
+#include "os-core-private.h"
+#include "os-error.h"
+#include "os-store.h"
+#include "os-validate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct _OsManager
+{
+  GObject parent_instance;
+
+  OsLimits limits;
+  OsStore *store;       /* NULL: ephemeral */
+  GHashTable *profiles; /* name → OsProfile */
+  GHashTable *advises;  /* token → OsAdvise: holds the advise's own reference */
+  GHashTable *clients;  /* unique name → OsClient */
+  guint last_token;
+};
+
+G_DEFINE_FINAL_TYPE (OsManager, os_manager, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_PROFILES,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_PROFILE_ADDED,
+  SIGNAL_PROFILE_REMOVED,
+  SIGNAL_CLIENT_ADDED,
+  SIGNAL_CLIENT_REMOVED,
+  N_SIGNALS
+};
+
+static GParamSpec *props[N_PROPS];
+static guint signals[N_SIGNALS];
+
+OsAdvise *
+os_advise_ref (OsAdvise *advise)
+{
+  g_ref_count_inc (&advise->ref);
+  return advise;
+}
+
+void
+os_advise_unref (OsAdvise *advise)
+{
+  if (g_ref_count_dec (&advise->ref))
+    {
+      g_free (advise->callback);
+      g_free (advise);
+    }
+}
+
+static void
+client_free (OsClient *client)
+{
+  g_assert (g_queue_is_empty (&client->advises));
+  g_free (client->name);
+  g_free (client);
+}
+
+static void
+remove_all (OsManager *self, GPtrArray *doomed)
+{
+  /* Collect first, then remove: each removal changes the lists the advises were in. */
+  for (guint i = 0; i < doomed->len; i++)
+    os_manager_remove_advise (self, g_ptr_array_index (doomed, i));
+}
+
+static GPtrArray *
+collect_queue (GQueue *advises)
+{
+  GPtrArray *doomed = g_ptr_array_new_full (advises->length, (GDestroyNotify) os_advise_unref);
+
+  for (GList *l = advises->head; l != NULL; l = l->next)
+    g_ptr_array_add (doomed, os_advise_ref (l->data));
+  return doomed;
+}
+
+static GPtrArray *
+collect_where (OsManager *self, OsProfile *profile)
+{
+  GPtrArray *doomed = g_ptr_array_new_with_free_func ((GDestroyNotify) os_advise_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->advises);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (profile == NULL || ((OsAdvise *) value)->profile == profile)
+      g_ptr_array_add (doomed, os_advise_ref (value));
+  return doomed;
+}
+
+static void
+os_manager_dispose (GObject *object)
+{
+  OsManager *self = OS_MANAGER (object);
+
+  if (self->advises != NULL)
+    {
+      g_autoptr (GPtrArray) doomed = collect_where (self, NULL);
+
+      remove_all (self, doomed);
+    }
+  g_clear_pointer (&self->profiles, g_hash_table_unref);
+  g_clear_pointer (&self->advises, g_hash_table_unref);
+  g_clear_pointer (&self->clients, g_hash_table_unref);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (os_manager_parent_class)->dispose (object);
+}
+
+static void
+os_manager_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  OsManager *self = OS_MANAGER (object);
+
+  switch (prop_id)
+    {
+      case PROP_PROFILES:
+        g_value_take_boxed (value, os_manager_dup_profile_names (self));
+        break;
+      default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+os_manager_class_init (OsManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = os_manager_dispose;
+  object_class->get_property = os_manager_get_property;
+
+  props[PROP_PROFILES] =
+      g_param_spec_boxed ("profiles", NULL, NULL, G_TYPE_STRV,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_PROFILE_ADDED] =
+      g_signal_new ("profile-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, OS_TYPE_PROFILE);
+  signals[SIGNAL_PROFILE_REMOVED] =
+      g_signal_new ("profile-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, OS_TYPE_PROFILE);
+  signals[SIGNAL_CLIENT_ADDED] =
+      g_signal_new ("client-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CLIENT_REMOVED] =
+      g_signal_new ("client-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+os_manager_init (OsManager *self)
+{
+  self->profiles = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  self->advises = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) os_advise_unref);
+  self->clients =
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) client_free);
+}
+
+static int
+compare_records (gconstpointer a, gconstpointer b)
+{
+  const OsProfileRecord *ra = *(OsProfileRecord **) a;
+  const OsProfileRecord *rb = *(OsProfileRecord **) b;
+
+  return strcmp (ra->name, rb->name);
+}
+
+static GPtrArray *
+snapshot (gpointer user_data)
+{
+  OsManager *self = user_data;
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) os_profile_record_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->profiles);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      OsProfile *profile = value;
+
+      g_ptr_array_add (records, os_profile_record_new (os_profile_get_name (profile),
+                                                       os_profile_get_capabilities (profile),
+                                                       os_profile_get_state (profile),
+                                                       os_profile_get_sequence (profile)));
+    }
+  g_ptr_array_sort (records, compare_records);
+  return records;
+}
+
+OsManager *
+os_manager_new (const OsLimits *limits, const char *state_dir)
+{
+  OsManager *self = g_object_new (OS_TYPE_MANAGER, NULL);
+
+  self->limits = *limits;
+  if (state_dir != NULL)
+    self->store = os_store_new (state_dir, snapshot, self);
+  return self;
+}
+
+static OsProfile *
+add_profile (OsManager *self, const char *name, guint capabilities, guint state, guint64 sequence)
+{
+  OsProfile *profile = os_profile_new (self, name, capabilities, state, sequence);
+
+  g_hash_table_insert (self->profiles, (gpointer) os_profile_get_name (profile), profile);
+  g_signal_emit (self, signals[SIGNAL_PROFILE_ADDED], 0, profile);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROFILES]);
+  return profile;
+}
+
+void
+os_manager_load (OsManager *self)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  gboolean found = FALSE;
+
+  if (self->store != NULL)
+    records = os_store_load (self->store, &found);
+  if (!found)
+    {
+      add_profile (self, OFFLINE_STATE_DEFAULT_PROFILE,
+                   MAPIOFFLINE_CAPABILITY_OFFLINE | MAPIOFFLINE_CAPABILITY_ONLINE,
+                   MAPIOFFLINE_STATE_ONLINE, 0);
+      return;
+    }
+  for (guint i = 0; i < records->len; i++)
+    {
+      OsProfileRecord *record = g_ptr_array_index (records, i);
+
+      add_profile (self, record->name, record->capabilities, record->state, record->sequence);
+    }
+  g_debug ("Loaded %u profiles from %s", records->len, os_store_get_path (self->store));
+}
+
+const OsLimits *
+os_manager_get_limits (OsManager *self)
+{
+  return &self->limits;
+}
+
+OsProfile *
+os_manager_lookup (OsManager *self, const char *name)
+{
+  return g_hash_table_lookup (self->profiles, name);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char **) a, *(const char **) b);
+}
+
+GStrv
+os_manager_dup_profile_names (OsManager *self)
+{
+  guint n = 0;
+  g_autofree const char **names =
+      (const char **) g_hash_table_get_keys_as_array (self->profiles, &n);
+  GStrv copy;
+
+  qsort (names, n, sizeof (char *), compare_strings);
+  copy = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    copy[i] = g_strdup (names[i]);
+  return copy;
+}
+
+guint
+os_manager_get_n_advises (OsManager *self)
+{
+  return g_hash_table_size (self->advises);
+}
+
+static OsProfile *
+lookup_or_fail (OsManager *self, const char *name, GError **error)
+{
+  OsProfile *profile;
+
+  if (!os_validate_profile_name (name, error))
+    return NULL;
+  profile = g_hash_table_lookup (self->profiles, name);
+  if (profile == NULL)
+    os_set_error (error, OS_ERROR_NOT_FOUND, "there is no profile named '%s'", name);
+  return profile;
+}
+
+OsProfile *
+os_manager_open (OsManager *self, const char *name, const char *guid, GError **error)
+{
+  if (!os_validate_guid (guid, error))
+    return NULL;
+  return lookup_or_fail (self, name, error);
+}
+
+static void
+save_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (os_store_save_finish (OS_STORE (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+os_manager_save_async (OsManager *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, os_manager_save_async);
+  if (self->store == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  os_store_save_async (self->store, NULL, save_done, task);
+}
+
+gboolean
+os_manager_save_finish (OsManager *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+os_manager_is_saving (OsManager *self)
+{
+  return self->store != NULL && os_store_is_busy (self->store);
+}
+
+/* Profiles answer once on disk, even if the write failed: the store logged that, and the
+ * state in memory stays the truth. */
+static void
+profiles_saved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  OsProfile *profile = g_task_get_task_data (task);
+
+  os_manager_save_finish (OS_MANAGER (source), result, &error);
+  if (profile != NULL)
+    g_task_return_pointer (task, g_object_ref (profile), g_object_unref);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+os_manager_create_async (OsManager *self,
+                         const char *name,
+                         guint capabilities,
+                         guint initial_state,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  GError *error = NULL;
+  OsProfile *profile;
+
+  g_task_set_source_tag (task, os_manager_create_async);
+  if (!os_validate_profile_name (name, &error) ||
+      !os_validate_capabilities (capabilities, &error) ||
+      !os_validate_state (initial_state, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_hash_table_contains (self->profiles, name))
+    {
+      g_task_return_new_error (task, OS_ERROR, OS_ERROR_EXISTS, "profile '%s' exists already",
+                               name);
+      return;
+    }
+  if (g_hash_table_size (self->profiles) >= self->limits.max_profiles)
+    {
+      g_task_return_new_error (task, OS_ERROR, OS_ERROR_LIMITS_EXCEEDED,
+                               "there are %u profiles, the most that --max-profiles allows",
+                               self->limits.max_profiles);
+      return;
+    }
+  profile = add_profile (self, name, capabilities, initial_state, 0);
+  g_task_set_task_data (task, g_object_ref (profile), g_object_unref);
+  os_manager_save_async (self, profiles_saved, g_steal_pointer (&task));
+}
+
+OsProfile *
+os_manager_create_finish (OsManager *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+os_manager_remove_async (OsManager *self,
+                         const char *name,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (OsProfile) profile = NULL;
+  g_autoptr (GPtrArray) doomed = NULL;
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, os_manager_remove_async);
+  profile = lookup_or_fail (self, name, &error);
+  if (profile == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (os_profile_get_transitioning (profile))
+    {
+      g_task_return_new_error (task, OS_ERROR, OS_ERROR_PENDING,
+                               "E_PENDING (0x%08X): profile '%s' is changing state; try again "
+                               "when Transitioning is false",
+                               OFFLINE_STATE_E_PENDING, name);
+      return;
+    }
+  g_object_ref (profile);
+  doomed = collect_where (self, profile);
+  remove_all (self, doomed);
+  g_hash_table_steal (self->profiles, name);
+  g_signal_emit (self, signals[SIGNAL_PROFILE_REMOVED], 0, profile);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROFILES]);
+  g_object_run_dispose (G_OBJECT (profile));
+  g_object_unref (profile); /* the table's reference */
+  os_manager_save_async (self, profiles_saved, g_steal_pointer (&task));
+}
+
+gboolean
+os_manager_remove_finish (OsManager *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+OsAdvise *
+os_manager_add_advise (OsManager *self,
+                       OsProfile *profile,
+                       const char *owner,
+                       guint client_token,
+                       const char *callback,
+                       guint state_mask,
+                       GError **error)
+{
+  OsClient *client = g_hash_table_lookup (self->clients, owner);
+  OsAdvise *advise;
+
+  if (client != NULL && client->advises.length >= self->limits.max_advises_per_connection)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "%s holds %u advises, the most that --max-advises-per-connection allows", owner,
+                    client->advises.length);
+      return NULL;
+    }
+  if (g_hash_table_size (self->advises) >= self->limits.max_advises)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "there are %u advises, the most that --max-advises allows",
+                    g_hash_table_size (self->advises));
+      return NULL;
+    }
+  /* A token is never handed out twice in one run; 2^32 - 1 of them is the end. */
+  if (self->last_token == G_MAXUINT)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "every advise token of this run has been handed out");
+      return NULL;
+    }
+  if (client == NULL)
+    {
+      client = g_new0 (OsClient, 1);
+      client->name = g_strdup (owner);
+      g_hash_table_insert (self->clients, client->name, client);
+      g_signal_emit (self, signals[SIGNAL_CLIENT_ADDED], 0, client->name);
+    }
+  advise = g_new0 (OsAdvise, 1);
+  g_ref_count_init (&advise->ref);
+  advise->token = ++self->last_token;
+  advise->client_token = client_token;
+  advise->state_mask = state_mask;
+  advise->callback = g_strdup (callback);
+  advise->client = client;
+  advise->profile = profile;
+  advise->profile_link.data = advise;
+  advise->client_link.data = advise;
+  g_queue_push_tail_link (&client->advises, &advise->client_link);
+  g_hash_table_insert (self->advises, GUINT_TO_POINTER (advise->token), advise);
+  return advise;
+}
+
+OsAdvise *
+os_manager_lookup_advise (OsManager *self, guint token)
+{
+  return g_hash_table_lookup (self->advises, GUINT_TO_POINTER (token));
+}
+
+void
+os_manager_remove_advise (OsManager *self, OsAdvise *advise)
+{
+  g_autoptr (OsAdvise) held = NULL;
+  OsClient *client = advise->client;
+  OsProfile *profile = advise->profile;
+
+  if (advise->removed)
+    return;
+  advise->removed = TRUE;
+  held = os_advise_ref (advise);
+  g_queue_unlink (&client->advises, &advise->client_link);
+  advise->client = NULL;
+  advise->profile = NULL;
+  g_hash_table_remove (self->advises, GUINT_TO_POINTER (advise->token));
+  if (g_queue_is_empty (&client->advises))
+    {
+      g_signal_emit (self, signals[SIGNAL_CLIENT_REMOVED], 0, client->name);
+      g_hash_table_remove (self->clients, client->name);
+    }
+  /* Last: forgetting may move a transition on, which may call back into the manager. */
+  os_profile_forget_advise (profile, advise);
+}
+
+void
+os_manager_client_vanished (OsManager *self, const char *name)
+{
+  OsClient *client = g_hash_table_lookup (self->clients, name);
+  g_autoptr (GPtrArray) doomed = NULL;
+
+  if (client == NULL)
+    return;
+  g_debug ("%s left the bus with %u advises", name, client->advises.length);
+  doomed = collect_queue (&client->advises);
+  remove_all (self, doomed);
+}

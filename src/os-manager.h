@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "os-profile.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint notify_timeout_ms;
+  guint max_advises_per_connection;
+  guint max_advises;
+  guint max_profiles;
+} OsLimits;
+
+#define OS_LIMITS_DEFAULT                                                                          \
+  {                                                                                                \
+    5000, 1024, 65536, 256                                                                         \
+  }
+
+/* The profiles, and every advise of every client, with no bus in sight.
+ *
+ * Signals: "profile-added" (OsProfile *), "profile-removed" (OsProfile *),
+ * "client-added" (const char *name), "client-removed" (const char *name): a client is
+ * added with its first advise and removed with its last, so a bus layer watches exactly
+ * the names that hold advises. Property "profiles" (GStrv, sorted) emits notify. */
+#define OS_TYPE_MANAGER (os_manager_get_type ())
+G_DECLARE_FINAL_TYPE (OsManager, os_manager, OS, MANAGER, GObject)
+
+/* @state_dir NULL: keep nothing on disk (--ephemeral). */
+OsManager *os_manager_new (const OsLimits *limits, const char *state_dir);
+
+/* Reads the persisted profiles; creates "default" where nothing was persisted. */
+void os_manager_load (OsManager *self);
+
+const OsLimits *os_manager_get_limits (OsManager *self);
+OsProfile *os_manager_lookup (OsManager *self, const char *name);
+GStrv os_manager_dup_profile_names (OsManager *self);
+guint os_manager_get_n_advises (OsManager *self);
+
+/* HrOpenOfflineObj */
+OsProfile *os_manager_open (OsManager *self, const char *name, const char *guid, GError **error);
+
+/* Both complete once the change is on disk. */
+void os_manager_create_async (OsManager *self,
+                              const char *name,
+                              guint capabilities,
+                              guint initial_state,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+OsProfile *os_manager_create_finish (OsManager *self, GAsyncResult *result, GError **error);
+void os_manager_remove_async (OsManager *self,
+                              const char *name,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+gboolean os_manager_remove_finish (OsManager *self, GAsyncResult *result, GError **error);
+
+/* The client left: every advise it held goes, with no call from it. */
+void os_manager_client_vanished (OsManager *self, const char *name);
+
+/* Persists the current state; completes once it is on disk (at once when ephemeral). */
+void os_manager_save_async (OsManager *self, GAsyncReadyCallback callback, gpointer user_data);
+gboolean os_manager_save_finish (OsManager *self, GAsyncResult *result, GError **error);
+
+/* TRUE while a write is running: a clean exit waits for it. */
+gboolean os_manager_is_saving (OsManager *self);
+
+G_END_DECLS

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* What is persisted of one profile. */
+typedef struct
+{
+  char *name;
+  guint capabilities;
+  guint state;
+  guint64 sequence;
+} OsProfileRecord;
+
+OsProfileRecord *
+os_profile_record_new (const char *name, guint capabilities, guint state, guint64 sequence);
+void os_profile_record_free (OsProfileRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsProfileRecord, os_profile_record_free)
+
+/* The state file's text, and back. Parsing checks every value against the contract. */
+char *os_store_serialize (GPtrArray *records, gsize *length);
+GPtrArray *os_store_parse (const char *data, gsize length, GError **error);
+
+/* Builds the current records when a write starts, so that queued writes coalesce. */
+typedef GPtrArray *(*OsStoreSnapshotFunc) (gpointer user_data);
+
+#define OS_TYPE_STORE (os_store_get_type ())
+G_DECLARE_FINAL_TYPE (OsStore, os_store, OS, STORE, GObject)
+
+OsStore *os_store_new (const char *directory, OsStoreSnapshotFunc snapshot, gpointer user_data);
+const char *os_store_get_path (OsStore *self);
+
+/* Reads the state file. Returns NULL with *found FALSE when there is none, or when it
+ * was damaged or unreadable: then it has been logged and renamed aside. */
+GPtrArray *os_store_load (OsStore *self, gboolean *found);
+
+/* Writes a snapshot atomically in a worker thread; completes once it is on disk. */
+void os_store_save_async (OsStore *self,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data);
+gboolean os_store_save_finish (OsStore *self, GAsyncResult *result, GError **error);
+
+gboolean os_store_is_busy (OsStore *self);
+
+G_END_DECLS

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define OS_PROFILE_NAME_MAX     255
+#define OS_TRANSITION_DELAY_MAX 600000u
+#define OS_NOTIFY_TIMEOUT_MAX   600000u
+
+/* Each sets an OS_ERROR (InvalidArgs unless said otherwise) and returns FALSE on refusal. */
+gboolean os_validate_profile_name (const char *name, GError **error);
+gboolean os_validate_capabilities (guint capabilities, GError **error);
+gboolean os_validate_state (guint state, GError **error);
+
+/* TRUE for GUID_GlobalState (or ""); NotFound for any other well-formed GUID,
+ * InvalidArgs for a malformed one. */
+gboolean os_validate_guid (const char *guid, GError **error);
+
+gboolean os_validate_set_state (guint flags, guint mask, guint state, GError **error);
+
+/* Checks Advise's arguments in their order; NoInterface for a callback type other than
+ * NOTIFY. */
+gboolean os_validate_advise (guint flags,
+                             guint callback_type,
+                             const char *callback,
+                             guint advise_types,
+                             guint state_mask,
+                             GError **error);
+
+/* The methods whose calls Emulation.FailNext can make fail. */
+gboolean
+os_validate_fail_next (const char *method, const char *error_name, guint count, GError **error);
+
+/* Text for logs and messages. */
+const char *os_state_to_string (guint state);
+
+G_END_DECLS

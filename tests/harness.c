@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define CALL_TIMEOUT_MS  30000
+#define START_TIMEOUT_MS 10000
+
+static const char *
+daemon_path (void)
+{
+  const char *path = g_getenv ("OFFLINE_STATED");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+static void
+on_daemon_exited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *exited = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *exited = TRUE;
+}
+
+static void
+on_name_appeared (GDBusConnection *connection,
+                  const char *name,
+                  const char *owner,
+                  gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+void
+harness_start_daemon (Harness *h, const char *const *extra_args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  gboolean appeared = FALSE, exited = FALSE;
+  guint watch;
+  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+  g_ptr_array_add (argv, g_strdup (daemon_path ()));
+  g_ptr_array_add (argv, g_strdup_printf ("--state-dir=%s", h->state_dir));
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra_args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  g_assert_null (h->daemon);
+  h->daemon =
+      g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+
+  watch = g_bus_watch_name_on_connection (h->client, OFFLINE_STATE_BUS_NAME,
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE, on_name_appeared, NULL,
+                                          &appeared, NULL);
+  g_subprocess_wait_async (h->daemon, NULL, on_daemon_exited, &exited);
+  while (!appeared && !exited && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_bus_unwatch_name (watch);
+  g_assert_false (exited);
+  g_assert_true (appeared);
+}
+
+static void
+on_timeout_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+int
+harness_stop_daemon (Harness *h)
+{
+  g_autoptr (GSubprocess) daemon = g_steal_pointer (&h->daemon);
+  gboolean exited = FALSE;
+  gboolean timed_out = FALSE;
+  guint timeout;
+
+  g_assert_nonnull (daemon);
+  g_subprocess_send_signal (daemon, SIGTERM);
+  g_subprocess_wait_async (daemon, NULL, on_daemon_exited, &exited);
+  timeout = g_timeout_add_once (START_TIMEOUT_MS, on_timeout_flag, &timed_out);
+  while (!exited && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout);
+  g_assert_true (g_subprocess_get_if_exited (daemon));
+  return g_subprocess_get_exit_status (daemon);
+}
+
+void
+harness_setup (Harness *h, const char *const *extra_args)
+{
+  g_autoptr (GError) error = NULL;
+
+  memset (h, 0, sizeof *h);
+  h->state_dir = g_dir_make_tmp ("offline-state-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  h->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (h->bus);
+  h->client = harness_connect (h);
+  harness_start_daemon (h, extra_args);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+void
+harness_teardown (Harness *h)
+{
+  if (h->daemon != NULL)
+    g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  g_dbus_connection_close_sync (h->client, NULL, NULL);
+  g_clear_object (&h->client);
+  g_test_dbus_down (h->bus);
+  g_clear_object (&h->bus);
+  remove_tree (h->state_dir);
+  g_clear_pointer (&h->state_dir, g_free);
+}
+
+int
+harness_run_daemon_sync (const char *const *argv, char **err_out)
+{
+  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_ptr_array_add (full, (gpointer) daemon_path ());
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (full, (gpointer) argv[i]);
+  g_ptr_array_add (full, NULL);
+  process = g_subprocess_newv ((const char *const *) full->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, err_out, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  return g_subprocess_get_exit_status (process);
+}
+
+GDBusConnection *
+harness_connect (Harness *h)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *connection;
+
+  connection =
+      g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (h->bus),
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  return connection;
+}
+
+GVariant *
+harness_call (GDBusConnection *connection,
+              const char *path,
+              const char *interface,
+              const char *method,
+              GVariant *parameters,
+              GError **error)
+{
+  return g_dbus_connection_call_sync (
+      connection, OFFLINE_STATE_BUS_NAME, path ? path : OFFLINE_STATE_MANAGER_PATH, interface,
+      method, parameters, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, error);
+}
+
+GVariant *
+harness_call_ok (GDBusConnection *connection,
+                 const char *path,
+                 const char *interface,
+                 const char *method,
+                 GVariant *parameters)
+{
+  g_autoptr (GError) error = NULL;
+  GVariant *reply = harness_call (connection, path, interface, method, parameters, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (reply);
+  return reply;
+}
+
+GVariant *
+harness_get_property (GDBusConnection *connection,
+                      const char *path,
+                      const char *interface,
+                      const char *property)
+{
+  g_autoptr (GVariant) reply = harness_call_ok (connection, path, "org.freedesktop.DBus.Properties",
+                                                "Get", g_variant_new ("(ss)", interface, property));
+  GVariant *value;
+
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+guint
+harness_get_uint (GDBusConnection *connection, const char *path, const char *property)
+{
+  g_autoptr (GVariant) value =
+      harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, property);
+
+  return g_variant_get_uint32 (value);
+}
+
+void
+harness_assert_dbus_error (const GError *error, const char *dbus_name, const char *message_prefix)
+{
+  g_autofree char *remote = NULL;
+  g_autoptr (GError) copy = NULL;
+
+  g_assert_nonnull (error);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, dbus_name);
+  if (message_prefix == NULL)
+    return;
+  copy = g_error_copy (error);
+  g_dbus_error_strip_remote_error (copy);
+  if (!g_str_has_prefix (copy->message, message_prefix))
+    g_error ("error message '%s' does not start with '%s'", copy->message, message_prefix);
+}
+
+char *
+harness_profile_path (const char *name)
+{
+  g_autofree char *escaped = g_dbus_escape_object_path (name);
+
+  return g_strconcat (OFFLINE_STATE_PROFILES_PATH "/", escaped, NULL);
+}
+
+void
+harness_wait_flag (const gboolean *flag, guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint timeout = g_timeout_add_once (timeout_ms, on_timeout_flag, &timed_out);
+
+  while (!*flag && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("waited %u ms for something that did not happen", timeout_ms);
+  g_source_remove (timeout);
+}
+
+void
+harness_wait_count (const guint *count, guint at_least, guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint timeout = g_timeout_add_once (timeout_ms, on_timeout_flag, &timed_out);
+
+  while (*count < at_least && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("waited %u ms for %u events, saw %u", timeout_ms, at_least, *count);
+  g_source_remove (timeout);
+}
+
+static void
+record (HarnessRecorder *recorder, GVariant *parameters)
+{
+  HarnessNote note = { 0 };
+
+  g_variant_get (parameters, "(uuuuut)", &note.notify_type, &note.client_token, &note.mask,
+                 &note.old_state, &note.new_state, &note.sequence);
+  note.time_us = g_get_monotonic_time ();
+  g_array_append_val (recorder->notes, note);
+  recorder->n_notes = recorder->notes->len;
+}
+
+static void
+on_state_changed (GDBusConnection *connection,
+                  const char *sender,
+                  const char *path,
+                  const char *interface,
+                  const char *signal,
+                  GVariant *parameters,
+                  gpointer user_data)
+{
+  record (user_data, parameters);
+}
+
+static HarnessRecorder *
+recorder_new (GDBusConnection *connection)
+{
+  HarnessRecorder *recorder = g_new0 (HarnessRecorder, 1);
+
+  recorder->connection = g_object_ref (connection);
+  recorder->notes = g_array_new (FALSE, TRUE, sizeof (HarnessNote));
+  recorder->kept = g_ptr_array_new_with_free_func (g_object_unref);
+  return recorder;
+}
+
+HarnessRecorder *
+harness_recorder_new_signal (GDBusConnection *connection, const char *path)
+{
+  HarnessRecorder *recorder = recorder_new (connection);
+
+  recorder->subscription_id = g_dbus_connection_signal_subscribe (
+      connection, NULL, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, OFFLINE_STATE_STATE_CHANGED_SIGNAL,
+      path, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, recorder, NULL);
+  return recorder;
+}
+
+static void
+reply_later (gpointer user_data)
+{
+  g_dbus_method_invocation_return_value (user_data, NULL);
+}
+
+static void
+on_notify (GDBusConnection *connection,
+           const char *sender,
+           const char *path,
+           const char *interface,
+           const char *method,
+           GVariant *parameters,
+           GDBusMethodInvocation *invocation,
+           gpointer user_data)
+{
+  HarnessRecorder *recorder = user_data;
+
+  record (recorder, parameters);
+  switch (recorder->mode)
+    {
+      case HARNESS_REPLY:
+        g_dbus_method_invocation_return_value (invocation, NULL);
+        break;
+      case HARNESS_REPLY_LATER:
+        g_timeout_add_once (recorder->delay_ms, reply_later, invocation);
+        break;
+      case HARNESS_SILENT:
+        g_ptr_array_add (recorder->kept, invocation);
+        break;
+      case HARNESS_FAIL:
+        g_dbus_method_invocation_return_dbus_error (invocation, "com.example.Test.Error.Broken",
+                                                    "this callback fails on purpose");
+        break;
+    }
+}
+
+static GDBusInterfaceInfo *
+notify_interface_info (void)
+{
+  static GDBusNodeInfo *node;
+
+  if (node == NULL)
+    node = g_dbus_node_info_new_for_xml (
+        "<node><interface name='" OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE "'>"
+        "<method name='Notify'><arg type='u'/><arg type='u'/><arg type='u'/>"
+        "<arg type='u'/><arg type='u'/><arg type='t'/></method>"
+        "</interface></node>",
+        NULL);
+  return node->interfaces[0];
+}
+
+HarnessRecorder *
+harness_recorder_new_callback (GDBusConnection *connection,
+                               const char *callback_path,
+                               HarnessMode mode,
+                               guint delay_ms)
+{
+  static const GDBusInterfaceVTable vtable = { on_notify, NULL, NULL, { 0 } };
+  HarnessRecorder *recorder = recorder_new (connection);
+  g_autoptr (GError) error = NULL;
+
+  recorder->mode = mode;
+  recorder->delay_ms = delay_ms;
+  recorder->callback_path = g_strdup (callback_path);
+  recorder->registration_id = g_dbus_connection_register_object (
+      connection, callback_path, notify_interface_info (), &vtable, recorder, NULL, &error);
+  g_assert_no_error (error);
+  return recorder;
+}
+
+void
+harness_recorder_free (HarnessRecorder *recorder)
+{
+  if (recorder->subscription_id != 0)
+    g_dbus_connection_signal_unsubscribe (recorder->connection, recorder->subscription_id);
+  if (recorder->registration_id != 0)
+    g_dbus_connection_unregister_object (recorder->connection, recorder->registration_id);
+  g_array_unref (recorder->notes);
+  g_ptr_array_unref (recorder->kept);
+  g_free (recorder->callback_path);
+  g_object_unref (recorder->connection);
+  g_free (recorder);
+}
+
+const HarnessNote *
+harness_recorder_note (HarnessRecorder *recorder, guint index)
+{
+  g_assert_cmpuint (index, <, recorder->notes->len);
+  return &g_array_index (recorder->notes, HarnessNote, index);
+}
+
+guint
+harness_advise (GDBusConnection *connection,
+                const char *path,
+                guint client_token,
+                const char *callback)
+{
+  g_autoptr (GVariant) reply = NULL;
+  guint token;
+
+  reply = harness_call_ok (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Advise",
+                           g_variant_new ("(uuuouu)", 0, client_token, 0, callback, 1, 3));
+  g_variant_get (reply, "(u)", &token);
+  g_assert_cmpuint (token, !=, 0);
+  return token;
+}
+
+GError *
+harness_set_state (GDBusConnection *connection, const char *path, guint flags, guint state)
+{
+  g_autoptr (GVariant) reply = NULL;
+  GError *error = NULL;
+
+  reply = harness_call (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
+                        g_variant_new ("(uuu)", flags, 3, state), &error);
+  return error;
+}
+
+static void
+on_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HarnessPending *pending = user_data;
+
+  pending->reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &pending->error);
+  pending->time_us = g_get_monotonic_time ();
+  pending->done = TRUE;
+}
+
+void
+harness_call_begin (GDBusConnection *connection,
+                    const char *path,
+                    const char *interface,
+                    const char *method,
+                    GVariant *parameters,
+                    HarnessPending *pending)
+{
+  memset (pending, 0, sizeof *pending);
+  g_dbus_connection_call (connection, OFFLINE_STATE_BUS_NAME,
+                          path ? path : OFFLINE_STATE_MANAGER_PATH, interface, method, parameters,
+                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL,
+                          on_call_done, pending);
+}
+
+void
+harness_pending_clear (HarnessPending *pending)
+{
+  g_clear_error (&pending->error);
+  g_clear_pointer (&pending->reply, g_variant_unref);
+  pending->done = FALSE;
+}
+
+void
+harness_set_state_begin (GDBusConnection *connection,
+                         const char *path,
+                         guint flags,
+                         guint state,
+                         HarnessPending *pending)
+{
+  harness_call_begin (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
+                      g_variant_new ("(uuu)", flags, 3, state), pending);
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ *
+ * The real offline-stated on a private bus (GTestDBus), and clients of it.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "offline-state.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GTestDBus *bus;
+  char *state_dir; /* a fresh temporary folder, removed at teardown */
+  GSubprocess *daemon;
+  GDBusConnection *client; /* the first client; harness_connect() makes more */
+} Harness;
+
+/* Starts a private bus and the daemon with --state-dir=<state_dir> --notify-timeout=...
+ * plus @extra_args (NULL-terminated, may be NULL), and waits until it owns its name. */
+void harness_setup (Harness *h, const char *const *extra_args);
+/* Stops the daemon (asserting a clean exit), the bus, and removes the state folder. */
+void harness_teardown (Harness *h);
+
+/* For restarts: start again on the same bus and state folder; stop with SIGTERM and
+ * return the exit status. */
+void harness_start_daemon (Harness *h, const char *const *extra_args);
+int harness_stop_daemon (Harness *h);
+
+/* Runs the daemon binary with @argv (NULL-terminated, without argv[0]) to completion;
+ * returns its exit status and its standard error in @err_out. */
+int harness_run_daemon_sync (const char *const *argv, char **err_out);
+
+/* A new connection to the private bus: a separate client with its own unique name. */
+GDBusConnection *harness_connect (Harness *h);
+
+/* Calls a method of the service synchronously (the test waits, the daemon doesn't).
+ * @path NULL means the manager object. */
+GVariant *harness_call (GDBusConnection *connection,
+                        const char *path,
+                        const char *interface,
+                        const char *method,
+                        GVariant *parameters,
+                        GError **error);
+/* Same, but asserts success. */
+GVariant *harness_call_ok (GDBusConnection *connection,
+                           const char *path,
+                           const char *interface,
+                           const char *method,
+                           GVariant *parameters);
+GVariant *harness_get_property (GDBusConnection *connection,
+                                const char *path,
+                                const char *interface,
+                                const char *property);
+guint harness_get_uint (GDBusConnection *connection, const char *path, const char *property);
+
+/* Asserts that @error is the D-Bus error @dbus_name and that its message starts with
+ * @message_prefix (may be NULL). */
+void
+harness_assert_dbus_error (const GError *error, const char *dbus_name, const char *message_prefix);
+
+/* The object path of a profile. */
+char *harness_profile_path (const char *name);
+
+/* Iterates the main context until *@flag is TRUE or @timeout_ms pass (then the test fails). */
+void harness_wait_flag (const gboolean *flag, guint timeout_ms);
+/* Iterates until @count reaches @at_least. */
+void harness_wait_count (const guint *count, guint at_least, guint timeout_ms);
+
+/* One notification as a client saw it. */
+typedef struct
+{
+  guint notify_type;
+  guint client_token;
+  guint mask;
+  guint old_state;
+  guint new_state;
+  guint64 sequence;
+  gint64 time_us; /* g_get_monotonic_time() when it arrived */
+} HarnessNote;
+
+/* How a callback client answers Notify. */
+typedef enum
+{
+  HARNESS_REPLY,       /* at once */
+  HARNESS_REPLY_LATER, /* after delay_ms, from a timeout: a slow client */
+  HARNESS_SILENT,      /* never */
+  HARNESS_FAIL,        /* with an error */
+} HarnessMode;
+
+/* A client's view of its notifications: either StateChanged signals to its connection,
+ * or Notify calls to an object it exports at callback_path. */
+typedef struct
+{
+  GDBusConnection *connection;
+  GArray *notes; /* HarnessNote */
+  guint n_notes;
+  HarnessMode mode;
+  guint delay_ms;
+  GPtrArray *kept; /* invocations a silent client never answers */
+  guint subscription_id;
+  guint registration_id;
+  char *callback_path;
+} HarnessRecorder;
+
+/* Records StateChanged signals that reach @connection from the object at @path. */
+HarnessRecorder *harness_recorder_new_signal (GDBusConnection *connection, const char *path);
+/* Exports an OfflineNotify object at @callback_path on @connection. */
+HarnessRecorder *harness_recorder_new_callback (GDBusConnection *connection,
+                                                const char *callback_path,
+                                                HarnessMode mode,
+                                                guint delay_ms);
+void harness_recorder_free (HarnessRecorder *recorder);
+const HarnessNote *harness_recorder_note (HarnessRecorder *recorder, guint index);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarnessRecorder, harness_recorder_free)
+
+/* Advise on @path for @connection with state mask 0x3 and the given @callback path
+ * ("/" for signal delivery); returns the advise token. */
+guint harness_advise (GDBusConnection *connection,
+                      const char *path,
+                      guint client_token,
+                      const char *callback);
+
+/* A call in flight, for calls that must not block the test's main loop (BLOCK while
+ * this process also answers Notify). */
+typedef struct
+{
+  gboolean done;
+  GError *error;
+  GVariant *reply;
+  gint64 time_us; /* when the reply arrived */
+} HarnessPending;
+
+void harness_call_begin (GDBusConnection *connection,
+                         const char *path,
+                         const char *interface,
+                         const char *method,
+                         GVariant *parameters,
+                         HarnessPending *pending);
+void harness_pending_clear (HarnessPending *pending);
+void harness_set_state_begin (GDBusConnection *connection,
+                              const char *path,
+                              guint flags,
+                              guint state,
+                              HarnessPending *pending);
+
+/* SetCurrentState; returns the error (or NULL). */
+GError *harness_set_state (GDBusConnection *connection, const char *path, guint flags, guint state);
+
+G_END_DECLS
