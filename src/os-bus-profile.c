@@ -308,6 +308,14 @@ on_notification (OsProfile *profile,
     g_debug ("Could not send StateChanged to %s: %s", os_advise_get_owner (advise), error->message);
 }
 
+/* A transition's start and end are told before anything that follows from them: its
+ * first notification, or the reply to a BLOCK caller. */
+static void
+on_transitioning_changed (OsProfile *profile, GParamSpec *pspec, OsBusProfile *self)
+{
+  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+}
+
 static void
 os_bus_profile_dispose (GObject *object)
 {
@@ -377,6 +385,7 @@ os_bus_profile_new (OsProfile *profile,
   bind_profile (self, "transitioning");
   bind_profile (self, "sequence");
   bind_profile (self, "advise-count");
+  g_signal_connect (profile, "notify::transitioning", G_CALLBACK (on_transitioning_changed), self);
   g_signal_connect (profile, "notification", G_CALLBACK (on_notification), self);
   os_dbus_object_skeleton_set_offline_mgr (self->object, OS_DBUS_OFFLINE_MGR (self));
   if (emulation)

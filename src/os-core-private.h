@@ -13,6 +13,9 @@ G_BEGIN_DECLS
 OsProfile *os_profile_new (
     OsManager *manager, const char *name, guint capabilities, guint state, guint64 sequence);
 
+/* Pending while a transition runs. */
+gboolean os_profile_check_not_transitioning (OsProfile *self, GError **error);
+
 /* The manager removed @advise (Unadvise, its client left, its profile went): the
  * profile forgets it and stops waiting for its reply. */
 void os_profile_forget_advise (OsProfile *self, OsAdvise *advise);

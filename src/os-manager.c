@@ -364,6 +364,24 @@ profiles_saved (GObject *source, GAsyncResult *result, gpointer user_data)
     g_task_return_boolean (task, TRUE);
 }
 
+static gboolean
+check_can_create (OsManager *self, const char *name, GError **error)
+{
+  if (g_hash_table_contains (self->profiles, name))
+    {
+      os_set_error (error, OS_ERROR_EXISTS, "profile '%s' exists already", name);
+      return FALSE;
+    }
+  if (g_hash_table_size (self->profiles) >= self->limits.max_profiles)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "there are %u profiles, the most that --max-profiles allows",
+                    self->limits.max_profiles);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 os_manager_create_async (OsManager *self,
                          const char *name,
@@ -379,22 +397,9 @@ os_manager_create_async (OsManager *self,
   g_task_set_source_tag (task, os_manager_create_async);
   if (!os_validate_profile_name (name, &error) ||
       !os_validate_capabilities (capabilities, &error) ||
-      !os_validate_state (initial_state, &error))
+      !os_validate_state (initial_state, &error) || !check_can_create (self, name, &error))
     {
       g_task_return_error (task, error);
-      return;
-    }
-  if (g_hash_table_contains (self->profiles, name))
-    {
-      g_task_return_new_error (task, OS_ERROR, OS_ERROR_EXISTS, "profile '%s' exists already",
-                               name);
-      return;
-    }
-  if (g_hash_table_size (self->profiles) >= self->limits.max_profiles)
-    {
-      g_task_return_new_error (task, OS_ERROR, OS_ERROR_LIMITS_EXCEEDED,
-                               "there are %u profiles, the most that --max-profiles allows",
-                               self->limits.max_profiles);
       return;
     }
   profile = add_profile (self, name, capabilities, initial_state, 0);
@@ -427,12 +432,9 @@ os_manager_remove_async (OsManager *self,
       g_task_return_error (task, error);
       return;
     }
-  if (os_profile_get_transitioning (profile))
+  if (!os_profile_check_not_transitioning (profile, &error))
     {
-      g_task_return_new_error (task, OS_ERROR, OS_ERROR_PENDING,
-                               "E_PENDING (0x%08X): profile '%s' is changing state; try again "
-                               "when Transitioning is false",
-                               OFFLINE_STATE_E_PENDING, name);
+      g_task_return_error (task, error);
       return;
     }
   g_object_ref (profile);

@@ -431,8 +431,8 @@ start_transition (OsProfile *self, guint new_state, GTask *waiter)
   send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_START);
 }
 
-static gboolean
-check_not_transitioning (OsProfile *self, GError **error)
+gboolean
+os_profile_check_not_transitioning (OsProfile *self, GError **error)
 {
   if (self->transition != NULL)
     {
@@ -457,7 +457,7 @@ os_profile_set_state_async (OsProfile *self,
 
   g_task_set_source_tag (task, os_profile_set_state_async);
   if (!os_validate_set_state (flags, mask, state, &error) ||
-      !check_not_transitioning (self, &error))
+      !os_profile_check_not_transitioning (self, &error))
     {
       g_task_return_error (task, error);
       return;
