@@ -169,6 +169,12 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   Daemon *daemon = user_data;
 
+  /* A closed connection (NULL here) loses the name too; on_connection_closed said why. */
+  if (connection == NULL)
+    {
+      stop (daemon, EXIT_FAILURE);
+      return;
+    }
   if (daemon->name_acquired)
     g_printerr ("offline-stated: lost the name %s to another instance\n", name);
   else
@@ -258,6 +264,8 @@ os_daemon_main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   setlocale (LC_ALL, "");
+  /* Standard output is for --version and --help; every log line goes to standard error. */
+  g_log_writer_default_set_use_stderr (TRUE);
   if (!parse_options (&daemon.options, &argc, &argv, &error))
     {
       g_printerr ("offline-stated: %s (see --help)\n", error->message);

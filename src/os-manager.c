@@ -421,30 +421,25 @@ os_manager_remove_async (OsManager *self,
                          gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
-  g_autoptr (OsProfile) profile = NULL;
   g_autoptr (GPtrArray) doomed = NULL;
   GError *error = NULL;
+  OsProfile *profile;
 
   g_task_set_source_tag (task, os_manager_remove_async);
   profile = lookup_or_fail (self, name, &error);
-  if (profile == NULL)
+  if (profile == NULL || !os_profile_check_not_transitioning (profile, &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  if (!os_profile_check_not_transitioning (profile, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_object_ref (profile);
   doomed = collect_where (self, profile);
   remove_all (self, doomed);
+  /* Out of the table with the table's reference, which is dropped last. */
   g_hash_table_steal (self->profiles, name);
   g_signal_emit (self, signals[SIGNAL_PROFILE_REMOVED], 0, profile);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROFILES]);
   g_object_run_dispose (G_OBJECT (profile));
-  g_object_unref (profile); /* the table's reference */
+  g_object_unref (profile);
   os_manager_save_async (self, profiles_saved, g_steal_pointer (&task));
 }
 
@@ -548,7 +543,7 @@ os_manager_client_vanished (OsManager *self, const char *name)
 
   if (client == NULL)
     return;
-  g_debug ("%s left the bus with %u advises", name, client->advises.length);
+  g_debug ("%s left the bus; removing its advises (%u)", name, client->advises.length);
   doomed = collect_queue (&client->advises);
   remove_all (self, doomed);
 }

@@ -472,8 +472,8 @@ os_profile_set_state_async (OsProfile *self,
       start_transition (self, state, task);
       return;
     }
-  start_transition (self, state, NULL);
   g_task_return_boolean (task, TRUE);
+  start_transition (self, state, NULL);
 }
 
 gboolean

@@ -192,6 +192,12 @@ set_aside (OsStore *self, const char *why)
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
   g_autofree char *aside = g_strdup_printf ("%s.damaged-%s", self->path, stamp);
 
+  /* Never replace a copy kept earlier: each damaged file may be the one worth reading. */
+  for (guint n = 1; g_file_test (aside, G_FILE_TEST_EXISTS); n++)
+    {
+      g_free (aside);
+      aside = g_strdup_printf ("%s.damaged-%s.%u", self->path, stamp, n);
+    }
   if (g_rename (self->path, aside) == 0)
     g_warning ("State file %s is damaged (%s); kept it as %s and started with defaults", self->path,
                why, aside);

@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ *
+ * Persistence (§8): the state file's format, what happens to a damaged one, atomic
+ * writes, and a manager that comes back with what it had.
+ */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "offline-state.h"
+#include "os-core-private.h"
+#include "os-error.h"
+#include "os-manager.h"
+#include "os-store.h"
+
+#define GUARD_MS   10000
+#define STATE_FILE "state.ini"
+#define LOG_DOMAIN "offline-state"
+
+/* Warnings of the service, kept instead of aborting the test (GLib 2.74's
+ * g_test_expect_message() does not see structured log messages). */
+static GPtrArray *warnings;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags log_level,
+                const GLogField *fields,
+                gsize n_fields,
+                gpointer user_data)
+{
+  const char *domain = NULL;
+  const char *message = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE"))
+        message = fields[i].value;
+    }
+  if ((log_level & G_LOG_LEVEL_WARNING) && g_strcmp0 (domain, LOG_DOMAIN) == 0 && message != NULL)
+    {
+      g_ptr_array_add (warnings, g_strdup (message));
+      return G_LOG_WRITER_HANDLED;
+    }
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+/* Asserts that exactly one warning was logged since the last call, and that it
+ * contains each of @words. */
+static void
+assert_one_warning (const char *first_word, ...)
+{
+  const char *message;
+  const char *word;
+  va_list args;
+
+  g_assert_cmpuint (warnings->len, ==, 1);
+  message = g_ptr_array_index (warnings, 0);
+  va_start (args, first_word);
+  for (word = first_word; word != NULL; word = va_arg (args, const char *))
+    if (strstr (message, word) == NULL)
+      g_error ("warning '%s' does not mention '%s'", message, word);
+  va_end (args);
+  g_ptr_array_set_size (warnings, 0);
+}
+
+typedef struct
+{
+  char *dir;  /* a fresh temporary directory */
+  char *path; /* dir/state.ini */
+  GPtrArray *records;
+  guint snapshots;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, STATE_FILE, NULL);
+  f->records = g_ptr_array_new_with_free_func ((GDestroyNotify) os_profile_record_free);
+  g_ptr_array_set_size (warnings, 0);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    {
+      g_assert_no_errno (g_remove (path));
+      return;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      remove_tree (child);
+    }
+  g_dir_close (dir);
+  g_assert_no_errno (g_rmdir (path));
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  /* No warning may go unchecked. */
+  g_assert_cmpuint (warnings->len, ==, 0);
+  remove_tree (f->dir);
+  g_ptr_array_unref (f->records);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+/* The main loop */
+
+typedef gboolean (*Condition) (gconstpointer data);
+
+static void
+on_guard (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+}
+
+static void
+spin_until (Condition condition, gconstpointer data)
+{
+  gboolean expired = FALSE;
+  guint guard = g_timeout_add_once (GUARD_MS, on_guard, &expired);
+
+  while (!condition (data))
+    {
+      if (expired)
+        g_error ("timed out after %u ms", GUARD_MS);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (guard);
+}
+
+static gboolean
+result_ready (gconstpointer data)
+{
+  GAsyncResult *const *result = data;
+
+  return *result != NULL;
+}
+
+static gboolean
+manager_idle (gconstpointer data)
+{
+  return !os_manager_is_saving ((OsManager *) data);
+}
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_null (*out);
+  *out = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for_result (GAsyncResult **result)
+{
+  spin_until (result_ready, result);
+  return *result;
+}
+
+/* Files */
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The names in a directory, sorted. */
+static char **
+list_dir (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  GPtrArray *names = g_ptr_array_new ();
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+static void
+write_file (const char *path, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+static GPtrArray *
+read_state_file (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize length;
+  GPtrArray *records;
+
+  g_file_get_contents (f->path, &data, &length, &error);
+  g_assert_no_error (error);
+  records = os_store_parse (data, length, &error);
+  g_assert_no_error (error);
+  return records;
+}
+
+static const OsProfileRecord *
+find_record (GPtrArray *records, const char *name)
+{
+  for (guint i = 0; i < records->len; i++)
+    {
+      const OsProfileRecord *record = g_ptr_array_index (records, i);
+
+      if (g_str_equal (record->name, name))
+        return record;
+    }
+  return NULL;
+}
+
+static void
+assert_record (const OsProfileRecord *record,
+               const char *name,
+               guint capabilities,
+               guint state,
+               guint64 sequence)
+{
+  g_assert_nonnull (record);
+  g_assert_cmpstr (record->name, ==, name);
+  g_assert_cmpuint (record->capabilities, ==, capabilities);
+  g_assert_cmpuint (record->state, ==, state);
+  g_assert_cmpuint (record->sequence, ==, sequence);
+}
+
+/* Tests: the format */
+
+static const char *const awkward_names[] = {
+  "default",
+  "with spaces",
+  "  leading spaces",
+  "trailing spaces  ",
+  "[brackets]",
+  "[Profile 0]",
+  "key=value",
+  "#not a comment",
+  ";not a comment either",
+  "back\\slash",
+  "Büro Ω 日本語 🙂",
+  "\\s escaped?",
+  "OfflineState",
+};
+
+static void
+test_round_trip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) parsed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  gsize length = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (awkward_names); i++)
+    g_ptr_array_add (f->records, os_profile_record_new (awkward_names[i], i % 4, 1 + i % 2,
+                                                        (guint64) i * 1000003));
+  g_ptr_array_add (f->records, os_profile_record_new ("max", 3, 2, G_MAXUINT64));
+  g_ptr_array_add (f->records, os_profile_record_new ("zero", 0, 1, 0));
+
+  text = os_store_serialize (f->records, &length);
+  g_assert_nonnull (text);
+  g_assert_cmpuint (length, ==, strlen (text));
+  parsed = os_store_parse (text, length, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (parsed);
+  g_assert_cmpuint (parsed->len, ==, f->records->len);
+  for (guint i = 0; i < f->records->len; i++)
+    {
+      const OsProfileRecord *in = g_ptr_array_index (f->records, i);
+
+      assert_record (find_record (parsed, in->name), in->name, in->capabilities, in->state,
+                     in->sequence);
+    }
+  assert_record (find_record (parsed, "max"), "max", 3, 2, G_MAXUINT64);
+}
+
+static void
+test_round_trip_empty (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) parsed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  gsize length = 0;
+
+  /* No profile at all is a valid state, not a damaged file. */
+  text = os_store_serialize (f->records, &length);
+  parsed = os_store_parse (text, length, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (parsed);
+  g_assert_cmpuint (parsed->len, ==, 0);
+}
+
+static void
+test_parse_format (Fixture *f, gconstpointer data)
+{
+  /* The file format of version 1, as written by hand: it must stay readable. */
+  const char *text = "# comment\n"
+                     "[OfflineState]\n"
+                     "Version=1\n"
+                     "\n"
+                     "[Profile 0]\n"
+                     "Name=default\n"
+                     "Capabilities=3\n"
+                     "State=2\n"
+                     "Sequence=7\n"
+                     "\n"
+                     "[Profile 1]\n"
+                     "Name=\\s\\sspaced \\\\ out\n"
+                     "Capabilities=1\n"
+                     "State=1\n"
+                     "Sequence=18446744073709551615\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) parsed = os_store_parse (text, strlen (text), &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (parsed->len, ==, 2);
+  assert_record (find_record (parsed, "default"), "default", 3, 2, 7);
+  assert_record (find_record (parsed, "  spaced \\ out"), "  spaced \\ out", 1, 1, G_MAXUINT64);
+}
+
+static void
+test_parse_rejects (Fixture *f, gconstpointer data)
+{
+#define HEAD "[OfflineState]\nVersion=1\n"
+#define PROFILE(name, caps, state, seq)                                                            \
+  "[Profile " name "]\nName=" name "\nCapabilities=" caps "\nState=" state "\nSequence=" seq "\n"
+  const char *bad[] = {
+    "",
+    "garbage",
+    "\x01\x02\x03\xff",
+    "[OfflineState\nVersion=1\n",
+    "[OfflineState]\n",
+    "[OfflineState]\nVersion=2\n",
+    "[OfflineState]\nVersion=0\n",
+    "[OfflineState]\nVersion=one\n",
+    "[Other]\nVersion=1\n" PROFILE ("a", "3", "2", "0"),
+    HEAD "[Profile 0]\nCapabilities=3\nState=2\nSequence=0\n",
+    HEAD "[Profile 0]\nName=a\nState=2\nSequence=0\n",
+    HEAD "[Profile 0]\nName=a\nCapabilities=3\nSequence=0\n",
+    HEAD "[Profile 0]\nName=a\nCapabilities=3\nState=2\n",
+    HEAD PROFILE ("a", "3", "3", "0"),
+    HEAD PROFILE ("a", "3", "0", "0"),
+    HEAD PROFILE ("a", "4", "2", "0"),
+    HEAD PROFILE ("a", "-1", "2", "0"),
+    HEAD PROFILE ("a", "3", "2", "-1"),
+    HEAD PROFILE ("a", "3", "2", "18446744073709551616"),
+    HEAD PROFILE ("a", "3", "2", "1x"),
+    HEAD PROFILE ("a", "3", "2", ""),
+    HEAD PROFILE ("a", "0x3", "2", "0"),
+    HEAD "[Profile 0]\nName=\nCapabilities=3\nState=2\nSequence=0\n",
+    HEAD "[Profile 0]\nName=tab\\there\nCapabilities=3\nState=2\nSequence=0\n",
+    HEAD PROFILE ("a", "3", "2", "0")
+        PROFILE ("b", "3", "2", "0") "[Profile 2]\nName=a\nCapabilities=1\nState=1\nSequence=5\n",
+  };
+#undef PROFILE
+#undef HEAD
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) parsed = os_store_parse (bad[i], strlen (bad[i]), &error);
+
+      if (parsed != NULL)
+        g_error ("case %u accepted:\n%s", i, bad[i]);
+      g_assert_nonnull (error);
+    }
+}
+
+/* Tests: loading */
+
+static GPtrArray *
+snapshot_records (gpointer user_data)
+{
+  Fixture *f = user_data;
+  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify) os_profile_record_free);
+
+  f->snapshots++;
+  for (guint i = 0; i < f->records->len; i++)
+    {
+      const OsProfileRecord *r = g_ptr_array_index (f->records, i);
+
+      g_ptr_array_add (copy,
+                       os_profile_record_new (r->name, r->capabilities, r->state, r->sequence));
+    }
+  return copy;
+}
+
+static void
+test_load_missing (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  g_auto (GStrv) names = NULL;
+  gboolean found = TRUE;
+
+  g_assert_cmpstr (os_store_get_path (store), ==, f->path);
+  g_assert_null (os_store_load (store, &found));
+  g_assert_false (found);
+  names = list_dir (f->dir);
+  g_assert_cmpstrv (names, ((const char *[]){ NULL }));
+  g_assert_cmpuint (warnings->len, ==, 0);
+}
+
+static void
+test_load_good (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  g_autoptr (GPtrArray) records = NULL;
+  gboolean found = FALSE;
+
+  write_file (f->path, "[OfflineState]\nVersion=1\n[Profile 0]\nName=x y\nCapabilities=2\n"
+                       "State=1\nSequence=42\n");
+  records = os_store_load (store, &found);
+  g_assert_true (found);
+  g_assert_nonnull (records);
+  g_assert_cmpuint (records->len, ==, 1);
+  assert_record (g_ptr_array_index (records, 0), "x y", 2, 1, 42);
+  g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_REGULAR));
+}
+
+/* The one file kept aside, named state.ini.damaged-<UTC timestamp>. */
+static char *
+assert_kept_aside (Fixture *f)
+{
+  g_auto (GStrv) names = list_dir (f->dir);
+  const char *stamp;
+
+  g_assert_cmpuint (g_strv_length (names), ==, 1);
+  g_assert_true (g_str_has_prefix (names[0], STATE_FILE ".damaged-"));
+  stamp = names[0] + strlen (STATE_FILE ".damaged-");
+  /* 20261124T025800Z */
+  g_assert_cmpuint (strlen (stamp), ==, 16);
+  g_assert_cmpint (stamp[8], ==, 'T');
+  g_assert_cmpint (stamp[15], ==, 'Z');
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+  return g_build_filename (f->dir, names[0], NULL);
+}
+
+static void
+test_load_damaged (Fixture *f, gconstpointer data)
+{
+  const char *garbage = "[OfflineState]\nVersion=1\n[Profile 0]\nName=a\nState=9\n";
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  g_autofree char *aside = NULL;
+  g_autofree char *kept = NULL;
+  gboolean found = TRUE;
+
+  write_file (f->path, garbage);
+  g_assert_null (os_store_load (store, &found));
+  g_assert_false (found);
+  assert_one_warning ("damaged", f->path, NULL);
+  aside = assert_kept_aside (f);
+  /* Kept as it was, for someone to look at. */
+  g_assert_true (g_file_get_contents (aside, &kept, NULL, NULL));
+  g_assert_cmpstr (kept, ==, garbage);
+
+  /* Loading again finds nothing and sets nothing else aside. */
+  g_assert_null (os_store_load (store, &found));
+  g_assert_false (found);
+  g_assert_cmpuint (warnings->len, ==, 0);
+}
+
+static void
+test_load_unreadable (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  g_autofree char *aside = NULL;
+  gboolean found = TRUE;
+
+  /* Tests may run as root, where permissions do not stop a read: a directory does. */
+  g_assert_no_errno (g_mkdir (f->path, 0700));
+  g_assert_null (os_store_load (store, &found));
+  g_assert_false (found);
+  assert_one_warning ("damaged", f->path, NULL);
+  aside = assert_kept_aside (f);
+  g_assert_true (g_file_test (aside, G_FILE_TEST_IS_DIR));
+}
+
+/* Tests: writing */
+
+static void
+save (OsStore *store)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  os_store_save_async (store, NULL, store_result, &result);
+  g_assert_true (os_store_is_busy (store));
+  g_assert_true (os_store_save_finish (store, wait_for_result (&result), &error));
+  g_assert_no_error (error);
+  g_assert_false (os_store_is_busy (store));
+}
+
+static void
+test_save (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  g_autoptr (GPtrArray) written = NULL;
+  g_auto (GStrv) names = NULL;
+  GStatBuf st;
+
+  g_ptr_array_add (f->records, os_profile_record_new ("default", 3, 2, 5));
+  g_ptr_array_add (f->records, os_profile_record_new ("[x]=#y", 1, 1, 6));
+  save (store);
+  g_assert_cmpuint (f->snapshots, ==, 1);
+  written = read_state_file (f);
+  g_assert_cmpuint (written->len, ==, 2);
+  assert_record (find_record (written, "default"), "default", 3, 2, 5);
+  assert_record (find_record (written, "[x]=#y"), "[x]=#y", 1, 1, 6);
+  /* The state file alone: no temporary file left behind. */
+  names = list_dir (f->dir);
+  g_assert_cmpstrv (names, ((const char *[]){ STATE_FILE, NULL }));
+  g_assert_no_errno (g_stat (f->path, &st));
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+}
+
+static void
+test_save_creates_directory (Fixture *f, gconstpointer data)
+{
+  g_autofree char *nested = g_build_filename (f->dir, "a", "b", NULL);
+  g_autofree char *path = g_build_filename (nested, STATE_FILE, NULL);
+  g_autoptr (OsStore) store = os_store_new (nested, snapshot_records, f);
+  GStatBuf st;
+
+  g_ptr_array_add (f->records, os_profile_record_new ("default", 3, 2, 0));
+  save (store);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_assert_no_errno (g_stat (nested, &st));
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0700);
+}
+
+static void
+test_save_coalesces (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  GAsyncResult *results[3] = { NULL, NULL, NULL };
+  g_autoptr (GPtrArray) written = NULL;
+  g_auto (GStrv) names = NULL;
+
+  /* Three changes in a row: each save completes, and the last state is the one on disk. */
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_ptr_array_set_size (f->records, 0);
+      g_ptr_array_add (f->records, os_profile_record_new ("default", 3, 1 + i % 2, i));
+      os_store_save_async (store, NULL, store_result, &results[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (os_store_save_finish (store, wait_for_result (&results[i]), &error));
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_object_unref (results[i]);
+  g_assert_false (os_store_is_busy (store));
+  /* The first write took its snapshot at once; the two queued ones shared the next. */
+  g_assert_cmpuint (f->snapshots, ==, 2);
+  written = read_state_file (f);
+  g_assert_cmpuint (written->len, ==, 1);
+  assert_record (g_ptr_array_index (written, 0), "default", 3, 1, 2);
+  names = list_dir (f->dir);
+  g_assert_cmpstrv (names, ((const char *[]){ STATE_FILE, NULL }));
+}
+
+static void
+test_save_fails (Fixture *f, gconstpointer data)
+{
+  g_autofree char *blocker = g_build_filename (f->dir, "not-a-dir", NULL);
+  g_autofree char *inside = g_build_filename (blocker, "state", NULL);
+  g_autoptr (OsStore) store = os_store_new (inside, snapshot_records, f);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  write_file (blocker, "a file where a directory should be");
+  os_store_save_async (store, NULL, store_result, &result);
+  g_assert_false (os_store_save_finish (store, wait_for_result (&result), &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR);
+  assert_one_warning ("Could not write", inside, NULL);
+  g_assert_false (os_store_is_busy (store));
+}
+
+/* Tests: a manager and its state directory */
+
+static const OsLimits limits = { 100, 16, 64, 16 };
+
+static OsManager *
+manager_new (const char *dir)
+{
+  OsManager *manager = os_manager_new (&limits, dir);
+
+  os_manager_load (manager);
+  return manager;
+}
+
+static void
+manager_free (OsManager *manager)
+{
+  OsManager *weak = manager;
+
+  spin_until (manager_idle, manager);
+  g_object_add_weak_pointer (G_OBJECT (manager), (gpointer *) &weak);
+  g_object_unref (manager);
+  g_assert_null (weak);
+}
+
+static OsProfile *
+create (OsManager *manager, const char *name, guint capabilities, guint state)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (OsProfile) profile = NULL;
+
+  os_manager_create_async (manager, name, capabilities, state, store_result, &result);
+  profile = os_manager_create_finish (manager, wait_for_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (profile);
+  return profile; /* the manager holds it */
+}
+
+static void
+remove_profile (OsManager *manager, const char *name)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  os_manager_remove_async (manager, name, store_result, &result);
+  g_assert_true (os_manager_remove_finish (manager, wait_for_result (&result), &error));
+  g_assert_no_error (error);
+}
+
+static void
+set_state (OsProfile *profile, guint state)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  os_profile_set_state_async (profile, MAPIOFFLINE_FLAG_BLOCK, MAPIOFFLINE_STATE_OFFLINE_MASK,
+                              state, store_result, &result);
+  g_assert_true (os_profile_set_state_finish (profile, wait_for_result (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (os_profile_get_state (profile), ==, state);
+}
+
+static void
+set_capabilities (OsProfile *profile, guint capabilities)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+
+  os_profile_set_capabilities_async (profile, capabilities, store_result, &result);
+  g_assert_true (os_profile_set_capabilities_finish (profile, wait_for_result (&result), &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_profile (
+    OsManager *manager, const char *name, guint capabilities, guint state, guint64 sequence)
+{
+  OsProfile *profile = os_manager_lookup (manager, name);
+
+  g_assert_nonnull (profile);
+  g_assert_cmpuint (os_profile_get_capabilities (profile), ==, capabilities);
+  g_assert_cmpuint (os_profile_get_state (profile), ==, state);
+  g_assert_cmpuint (os_profile_get_sequence (profile), ==, sequence);
+  g_assert_false (os_profile_get_transitioning (profile));
+}
+
+static void
+assert_profiles (OsManager *manager, const char *const *expected)
+{
+  g_auto (GStrv) names = os_manager_dup_profile_names (manager);
+
+  g_assert_cmpstrv (names, expected);
+}
+
+static void
+test_manager_round_trip (Fixture *f, gconstpointer data)
+{
+  OsManager *manager = manager_new (f->dir);
+  OsProfile *work, *awkward;
+  g_auto (GStrv) names = NULL;
+
+  assert_profiles (manager, (const char *const[]){ "default", NULL });
+  /* Nothing is written until something changes. */
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+
+  work = create (manager, "Work", MAPIOFFLINE_CAPABILITY_OFFLINE, MAPIOFFLINE_STATE_OFFLINE);
+  awkward = create (manager, " [Büro]=#1 ", 0, MAPIOFFLINE_STATE_ONLINE);
+  set_state (os_manager_lookup (manager, "default"), MAPIOFFLINE_STATE_OFFLINE);
+  set_capabilities (os_manager_lookup (manager, "default"), MAPIOFFLINE_CAPABILITY_ONLINE);
+  set_state (work, MAPIOFFLINE_STATE_ONLINE);
+  set_state (work, MAPIOFFLINE_STATE_OFFLINE);
+  set_state (work, MAPIOFFLINE_STATE_ONLINE);
+  set_state (awkward, MAPIOFFLINE_STATE_OFFLINE);
+  manager_free (manager);
+  names = list_dir (f->dir);
+  g_assert_cmpstrv (names, ((const char *[]){ STATE_FILE, NULL }));
+
+  manager = manager_new (f->dir);
+  assert_profiles (manager, (const char *const[]){ " [Büro]=#1 ", "Work", "default", NULL });
+  assert_profile (manager, "default", MAPIOFFLINE_CAPABILITY_ONLINE, MAPIOFFLINE_STATE_OFFLINE, 1);
+  assert_profile (manager, "Work", MAPIOFFLINE_CAPABILITY_OFFLINE, MAPIOFFLINE_STATE_ONLINE, 3);
+  assert_profile (manager, " [Büro]=#1 ", 0, MAPIOFFLINE_STATE_OFFLINE, 1);
+  /* Numbering goes on where it stopped. */
+  set_state (os_manager_lookup (manager, "default"), MAPIOFFLINE_STATE_ONLINE);
+  assert_profile (manager, "default", MAPIOFFLINE_CAPABILITY_ONLINE, MAPIOFFLINE_STATE_ONLINE, 2);
+  manager_free (manager);
+
+  manager = manager_new (f->dir);
+  assert_profile (manager, "default", MAPIOFFLINE_CAPABILITY_ONLINE, MAPIOFFLINE_STATE_ONLINE, 2);
+  manager_free (manager);
+  g_assert_cmpuint (warnings->len, ==, 0);
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint checked;
+} OnDisk;
+
+static void
+check_on_disk (OsProfile *profile,
+               OsAdvise *advise,
+               guint notify_type,
+               guint mask,
+               guint old_state,
+               guint new_state,
+               guint64 sequence,
+               guint ticket,
+               gpointer user_data)
+{
+  OnDisk *on_disk = user_data;
+  g_autoptr (GPtrArray) records = NULL;
+  const OsProfileRecord *record;
+
+  if (notify_type != MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE)
+    return;
+  /* STATECHANGE: the new state is on disk already. */
+  records = read_state_file (on_disk->f);
+  record = find_record (records, os_profile_get_name (profile));
+  assert_record (record, os_profile_get_name (profile), 3, new_state, sequence);
+  on_disk->checked++;
+}
+
+static void
+test_manager_commit_before_statechange (Fixture *f, gconstpointer data)
+{
+  OsManager *manager = manager_new (f->dir);
+  OsProfile *profile = os_manager_lookup (manager, "default");
+  OnDisk on_disk = { f, 0 };
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (os_profile_advise (profile, ":1.1", 0, 0, 0, "/", 1, 3, &error), !=, 0);
+  g_signal_connect (profile, "notification", G_CALLBACK (check_on_disk), &on_disk);
+  set_state (profile, MAPIOFFLINE_STATE_OFFLINE);
+  set_state (profile, MAPIOFFLINE_STATE_ONLINE);
+  g_assert_cmpuint (on_disk.checked, ==, 2);
+  g_signal_handlers_disconnect_by_data (profile, &on_disk);
+  manager_free (manager);
+}
+
+static void
+test_manager_create_remove_on_disk (Fixture *f, gconstpointer data)
+{
+  OsManager *manager = manager_new (f->dir);
+  g_autoptr (GPtrArray) after_create = NULL;
+  g_autoptr (GPtrArray) after_remove = NULL;
+
+  /* Each completes once the change is on disk. */
+  create (manager, "new", 2, 1);
+  after_create = read_state_file (f);
+  assert_record (find_record (after_create, "new"), "new", 2, 1, 0);
+  assert_record (find_record (after_create, "default"), "default", 3, 2, 0);
+  remove_profile (manager, "new");
+  after_remove = read_state_file (f);
+  g_assert_null (find_record (after_remove, "new"));
+  g_assert_cmpuint (after_remove->len, ==, 1);
+  manager_free (manager);
+}
+
+static void
+test_manager_removed_default (Fixture *f, gconstpointer data)
+{
+  OsManager *manager = manager_new (f->dir);
+
+  remove_profile (manager, "default");
+  create (manager, "other", 3, 2);
+  manager_free (manager);
+
+  /* Persisted state exists: default is not created again. */
+  manager = manager_new (f->dir);
+  assert_profiles (manager, (const char *const[]){ "other", NULL });
+  remove_profile (manager, "other");
+  manager_free (manager);
+
+  /* Not even when no profile at all is left. */
+  manager = manager_new (f->dir);
+  assert_profiles (manager, (const char *const[]){ NULL });
+  manager_free (manager);
+  g_assert_cmpuint (warnings->len, ==, 0);
+}
+
+static void
+test_manager_damaged (Fixture *f, gconstpointer data)
+{
+  OsManager *manager;
+  g_autofree char *aside = NULL;
+  g_autoptr (GPtrArray) written = NULL;
+
+  write_file (f->path, "[OfflineState]\nVersion=1\n[Profile 0]\nName=kept\nCapabilities=7\n"
+                       "State=1\nSequence=3\n");
+  manager = manager_new (f->dir);
+  assert_one_warning ("damaged", NULL);
+  aside = assert_kept_aside (f);
+  assert_profiles (manager, (const char *const[]){ "default", NULL });
+  assert_profile (manager, "default", 0x3, MAPIOFFLINE_STATE_ONLINE, 0);
+
+  /* The next write makes a good file again. */
+  set_state (os_manager_lookup (manager, "default"), MAPIOFFLINE_STATE_OFFLINE);
+  manager_free (manager);
+  written = read_state_file (f);
+  g_assert_cmpuint (written->len, ==, 1);
+  assert_record (g_ptr_array_index (written, 0), "default", 3, 1, 1);
+  g_assert_true (g_file_test (aside, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+test_manager_ephemeral (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cwd = g_get_current_dir ();
+  OsManager *manager;
+  OsProfile *profile;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) names = NULL;
+  g_autofree char *text = NULL;
+
+  /* Nothing on disk: not in the current directory either. */
+  g_assert_no_errno (chdir (f->dir));
+  write_file (STATE_FILE, "[OfflineState]\nVersion=1\n");
+  manager = manager_new (NULL);
+  /* An ephemeral manager reads nothing either: default exists. */
+  assert_profiles (manager, (const char *const[]){ "default", NULL });
+  profile = create (manager, "p", 3, 2);
+  set_state (profile, MAPIOFFLINE_STATE_OFFLINE);
+  g_assert_false (os_manager_is_saving (manager));
+  set_capabilities (profile, 1);
+  remove_profile (manager, "p");
+  os_manager_save_async (manager, store_result, &result);
+  g_assert_false (os_manager_is_saving (manager));
+  g_assert_true (os_manager_save_finish (manager, wait_for_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result); /* it holds the manager */
+  manager_free (manager);
+  g_assert_no_errno (chdir (cwd));
+
+  names = list_dir (f->dir);
+  g_assert_cmpstrv (names, ((const char *[]){ STATE_FILE, NULL }));
+  g_assert_true (g_file_get_contents (f->path, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "[OfflineState]\nVersion=1\n");
+}
+
+int
+main (int argc, char *argv[])
+{
+  warnings = g_ptr_array_new_with_free_func (g_free);
+  g_log_set_writer_func (capture_writer, NULL, NULL);
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("/store/format/round-trip", test_round_trip);
+  ADD ("/store/format/round-trip-empty", test_round_trip_empty);
+  ADD ("/store/format/version-1", test_parse_format);
+  ADD ("/store/format/rejects", test_parse_rejects);
+  ADD ("/store/load/missing", test_load_missing);
+  ADD ("/store/load/good", test_load_good);
+  ADD ("/store/load/damaged", test_load_damaged);
+  ADD ("/store/load/unreadable", test_load_unreadable);
+  ADD ("/store/save/atomic", test_save);
+  ADD ("/store/save/creates-directory", test_save_creates_directory);
+  ADD ("/store/save/coalesces", test_save_coalesces);
+  ADD ("/store/save/fails", test_save_fails);
+  ADD ("/store/manager/round-trip", test_manager_round_trip);
+  ADD ("/store/manager/commit-before-statechange", test_manager_commit_before_statechange);
+  ADD ("/store/manager/create-remove-on-disk", test_manager_create_remove_on_disk);
+  ADD ("/store/manager/removed-default", test_manager_removed_default);
+  ADD ("/store/manager/damaged", test_manager_damaged);
+  ADD ("/store/manager/ephemeral", test_manager_ephemeral);
+
+#undef ADD
+
+  return g_test_run ();
+}
