@@ -186,8 +186,10 @@ os_store_get_path (OsStore *self)
 }
 
 static void
-set_aside (OsStore *self, const char *why)
+set_aside (OsStore *self, const char *reason)
 {
+  /* The parser quotes the file, which may be anything but text. */
+  g_autofree char *why = g_utf8_make_valid (reason, -1);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
   g_autofree char *aside = g_strdup_printf ("%s.damaged-%s", self->path, stamp);

@@ -22,10 +22,13 @@ daemon_path (void)
 static void
 on_daemon_exited (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  gboolean *exited = user_data;
+  g_autoptr (GError) error = NULL;
 
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *exited = TRUE;
+  /* Cancelled: the waiter has returned, and @user_data points into its finished frame. */
+  if (!g_subprocess_wait_finish (G_SUBPROCESS (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  *(gboolean *) user_data = TRUE;
 }
 
 static void
@@ -37,32 +40,53 @@ on_name_appeared (GDBusConnection *connection,
   *(gboolean *) user_data = TRUE;
 }
 
+static GSubprocess *
+spawn_daemon (Harness *h, const char *const *argv, GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  GSubprocessFlags flags = G_SUBPROCESS_FLAGS_NONE;
+
+  if (h->flags & HARNESS_STDERR_PIPE)
+    flags |= G_SUBPROCESS_FLAGS_STDERR_PIPE;
+  launcher = g_subprocess_launcher_new (flags);
+  /* Without --state-dir the daemon's defaults must not reach the user's own folders. */
+  if (h->flags & HARNESS_NO_STATE_DIR)
+    {
+      g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", h->state_dir, TRUE);
+      g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", h->state_dir, TRUE);
+    }
+  return g_subprocess_launcher_spawnv (launcher, argv, error);
+}
+
 void
 harness_start_daemon (Harness *h, const char *const *extra_args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
   gboolean appeared = FALSE, exited = FALSE;
   guint watch;
   gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
 
   g_ptr_array_add (argv, g_strdup (daemon_path ()));
-  g_ptr_array_add (argv, g_strdup_printf ("--state-dir=%s", h->state_dir));
+  if (!(h->flags & HARNESS_NO_STATE_DIR))
+    g_ptr_array_add (argv, g_strdup_printf ("--state-dir=%s", h->state_dir));
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra_args[i]));
   g_ptr_array_add (argv, NULL);
 
   g_assert_null (h->daemon);
-  h->daemon =
-      g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  h->daemon = spawn_daemon (h, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
 
   watch = g_bus_watch_name_on_connection (h->client, OFFLINE_STATE_BUS_NAME,
                                           G_BUS_NAME_WATCHER_FLAGS_NONE, on_name_appeared, NULL,
                                           &appeared, NULL);
-  g_subprocess_wait_async (h->daemon, NULL, on_daemon_exited, &exited);
+  g_subprocess_wait_async (h->daemon, cancellable, on_daemon_exited, &exited);
   while (!appeared && !exited && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
+  /* The wait outlives this frame (until the daemon exits): it must not write to it then. */
+  g_cancellable_cancel (cancellable);
   g_bus_unwatch_name (watch);
   g_assert_false (exited);
   g_assert_true (appeared);
@@ -97,9 +121,16 @@ harness_stop_daemon (Harness *h)
 void
 harness_setup (Harness *h, const char *const *extra_args)
 {
+  harness_setup_full (h, HARNESS_FLAGS_NONE, extra_args);
+}
+
+void
+harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_args)
+{
   g_autoptr (GError) error = NULL;
 
   memset (h, 0, sizeof *h);
+  h->flags = flags;
   h->state_dir = g_dir_make_tmp ("offline-state-test-XXXXXX", &error);
   g_assert_no_error (error);
   h->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
@@ -108,8 +139,8 @@ harness_setup (Harness *h, const char *const *extra_args)
   harness_start_daemon (h, extra_args);
 }
 
-static void
-remove_tree (const char *path)
+void
+harness_remove_tree (const char *path)
 {
   g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
@@ -119,7 +150,7 @@ remove_tree (const char *path)
       g_autofree char *child = g_build_filename (path, name, NULL);
 
       if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
+        harness_remove_tree (child);
       else
         g_unlink (child);
     }
@@ -135,26 +166,32 @@ harness_teardown (Harness *h)
   g_clear_object (&h->client);
   g_test_dbus_down (h->bus);
   g_clear_object (&h->bus);
-  remove_tree (h->state_dir);
+  harness_remove_tree (h->state_dir);
   g_clear_pointer (&h->state_dir, g_free);
 }
 
 int
 harness_run_daemon_sync (const char *const *argv, char **err_out)
 {
+  return harness_run_daemon_sync_full (argv, NULL, err_out);
+}
+
+int
+harness_run_daemon_sync_full (const char *const *argv, char **out_out, char **err_out)
+{
   g_autoptr (GPtrArray) full = g_ptr_array_new ();
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GError) error = NULL;
+  GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDERR_PIPE;
 
+  flags |= out_out != NULL ? G_SUBPROCESS_FLAGS_STDOUT_PIPE : G_SUBPROCESS_FLAGS_STDOUT_SILENCE;
   g_ptr_array_add (full, (gpointer) daemon_path ());
   for (guint i = 0; argv[i] != NULL; i++)
     g_ptr_array_add (full, (gpointer) argv[i]);
   g_ptr_array_add (full, NULL);
-  process = g_subprocess_newv ((const char *const *) full->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
+  process = g_subprocess_newv ((const char *const *) full->pdata, flags, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, err_out, &error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, out_out, err_out, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
   return g_subprocess_get_exit_status (process);

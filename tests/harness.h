@@ -11,17 +11,31 @@
 
 G_BEGIN_DECLS
 
+/* How harness_setup_full() starts the daemon. */
+typedef enum
+{
+  HARNESS_FLAGS_NONE = 0,
+  /* No --state-dir: the daemon gets XDG_STATE_HOME and XDG_RUNTIME_DIR pointing at
+   * state_dir instead, so its defaults land there (and --ephemeral can be tested). */
+  HARNESS_NO_STATE_DIR = 1 << 0,
+  /* The daemon's standard error is a pipe: g_subprocess_get_stderr_pipe (h->daemon). */
+  HARNESS_STDERR_PIPE = 1 << 1,
+} HarnessFlags;
+
 typedef struct
 {
   GTestDBus *bus;
   char *state_dir; /* a fresh temporary folder, removed at teardown */
   GSubprocess *daemon;
   GDBusConnection *client; /* the first client; harness_connect() makes more */
+  HarnessFlags flags;      /* how harness_start_daemon() starts it */
 } Harness;
 
 /* Starts a private bus and the daemon with --state-dir=<state_dir> --notify-timeout=...
  * plus @extra_args (NULL-terminated, may be NULL), and waits until it owns its name. */
 void harness_setup (Harness *h, const char *const *extra_args);
+/* Same, with @flags (kept in h->flags for restarts). */
+void harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_args);
 /* Stops the daemon (asserting a clean exit), the bus, and removes the state folder. */
 void harness_teardown (Harness *h);
 
@@ -33,6 +47,11 @@ int harness_stop_daemon (Harness *h);
 /* Runs the daemon binary with @argv (NULL-terminated, without argv[0]) to completion;
  * returns its exit status and its standard error in @err_out. */
 int harness_run_daemon_sync (const char *const *argv, char **err_out);
+/* Same, and also its standard output in @out_out (may be NULL: then it is discarded). */
+int harness_run_daemon_sync_full (const char *const *argv, char **out_out, char **err_out);
+
+/* Removes @path and everything in it. */
+void harness_remove_tree (const char *path);
 
 /* A new connection to the private bus: a separate client with its own unique name. */
 GDBusConnection *harness_connect (Harness *h);
