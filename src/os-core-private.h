@@ -7,11 +7,15 @@
 
 #include "os-manager.h"
 #include "os-profile.h"
+#include "os-store.h"
 
 G_BEGIN_DECLS
 
 OsProfile *os_profile_new (
     OsManager *manager, const char *name, guint capabilities, guint state, guint64 sequence);
+
+/* What the store writes of @self: a transition being committed counts as done. */
+OsProfileRecord *os_profile_dup_record (OsProfile *self);
 
 /* Pending while a transition runs. */
 gboolean os_profile_check_not_transitioning (OsProfile *self, GError **error);

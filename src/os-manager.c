@@ -190,14 +190,7 @@ snapshot (gpointer user_data)
 
   g_hash_table_iter_init (&iter, self->profiles);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      OsProfile *profile = value;
-
-      g_ptr_array_add (records, os_profile_record_new (os_profile_get_name (profile),
-                                                       os_profile_get_capabilities (profile),
-                                                       os_profile_get_state (profile),
-                                                       os_profile_get_sequence (profile)));
-    }
+    g_ptr_array_add (records, os_profile_dup_record (value));
   g_ptr_array_sort (records, compare_records);
   return records;
 }

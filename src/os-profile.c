@@ -6,6 +6,7 @@
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-error.h"
+#include "os-store.h"
 #include "os-validate.h"
 
 /* One transition (§5 of the contract). */
@@ -336,6 +337,8 @@ commit_saved (GObject *source, GAsyncResult *result, gpointer user_data)
   os_manager_save_finish (OS_MANAGER (source), result, &error);
   if (self->transition == NULL)
     return;
+  self->state = self->transition->new_state;
+  self->sequence = self->transition->sequence;
   g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SEQUENCE]);
@@ -348,11 +351,11 @@ commit (OsProfile *self)
 {
   Transition *t = self->transition;
 
+  /* The new state is written first (os_profile_dup_record() hands it to the store) and
+   * becomes this object's state only once it is on disk: nobody sees it before. */
   t->phase = 0;
-  self->state = t->new_state;
-  self->sequence = t->sequence;
   g_debug ("Profile '%s': committing %s, sequence %" G_GUINT64_FORMAT, self->name,
-           os_state_to_string (self->state), self->sequence);
+           os_state_to_string (t->new_state), t->sequence);
   os_manager_save_async (self->manager, commit_saved, g_object_ref (self));
 }
 
@@ -429,6 +432,17 @@ start_transition (OsProfile *self, guint new_state, GTask *waiter)
     t->delay_id = g_timeout_add_once (self->transition_delay, on_delay_over, self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TRANSITIONING]);
   send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_START);
+}
+
+OsProfileRecord *
+os_profile_dup_record (OsProfile *self)
+{
+  Transition *t = self->transition;
+  gboolean committing = t != NULL && t->phase == 0;
+
+  return os_profile_record_new (self->name, self->capabilities,
+                                committing ? t->new_state : self->state,
+                                committing ? t->sequence : self->sequence);
 }
 
 gboolean

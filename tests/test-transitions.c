@@ -20,8 +20,6 @@
 #define OFFLINE MAPIOFFLINE_STATE_OFFLINE
 #define ONLINE  MAPIOFFLINE_STATE_ONLINE
 #define START   MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_START
-#define CHANGE  MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE
-#define DONE    MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_DONE
 
 /* Setups: each case gets its own bus and daemon. */
 
@@ -87,6 +85,7 @@ get_transitioning (GDBusConnection *connection, const char *path)
   return g_variant_get_boolean (value);
 }
 
+/* State (and GetCurrentState, which must agree), Sequence and Transitioning. */
 static void
 assert_object (GDBusConnection *connection,
                const char *path,
@@ -94,6 +93,12 @@ assert_object (GDBusConnection *connection,
                guint64 sequence,
                gboolean transitioning)
 {
+  g_autoptr (GVariant) reply = harness_call_ok (
+      connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL);
+  guint current;
+
+  g_variant_get (reply, "(u)", &current);
+  g_assert_cmpuint (current, ==, state);
   g_assert_cmpuint (harness_get_uint (connection, path, "State"), ==, state);
   g_assert_cmpuint (get_sequence (connection, path), ==, sequence);
   g_assert_cmpint (get_transitioning (connection, path), ==, transitioning);
@@ -223,43 +228,6 @@ set_state_ok (GDBusConnection *connection, const char *path, guint flags, guint 
   g_assert_no_error (error);
 }
 
-/* A SetCurrentState in flight that also notes how many notifications @watch had when the
- * reply came: the client sees the daemon's messages on one connection in order. */
-typedef struct
-{
-  HarnessPending pending;
-  HarnessRecorder *watch;
-  guint notes_at_reply;
-} WatchedCall;
-
-static void
-on_watched_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  WatchedCall *call = user_data;
-
-  call->pending.reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->pending.error);
-  call->pending.time_us = g_get_monotonic_time ();
-  call->notes_at_reply = call->watch->n_notes;
-  call->pending.done = TRUE;
-}
-
-static void
-watched_set_state_begin (GDBusConnection *connection,
-                         const char *path,
-                         guint flags,
-                         guint state,
-                         HarnessRecorder *watch,
-                         WatchedCall *call)
-{
-  memset (call, 0, sizeof *call);
-  call->watch = watch;
-  g_dbus_connection_call (
-      connection, OFFLINE_STATE_BUS_NAME, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
-      "SetCurrentState", g_variant_new ("(uuu)", flags, MAPIOFFLINE_STATE_OFFLINE_MASK, state),
-      G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_watched_call_done, call);
-}
-
 /* Notifications */
 
 static void
@@ -327,8 +295,10 @@ typedef struct
 {
   GDBusConnection *connection;
   guint subscription_id;
-  GPtrArray *events;     /* "Name=value", in arrival order */
-  GArray *notes_seen;    /* guint per event: peer->n_notes when it arrived */
+  GPtrArray *events;  /* "Name=value", in arrival order */
+  GArray *notes_seen; /* guint per event: peer->n_notes when it arrived */
+  GArray *signal_of;  /* guint per event: which PropertiesChanged carried it, from 0 */
+  guint n_signals;
   HarnessRecorder *peer; /* a StateChanged recorder on the same connection, or NULL */
   guint want_advise_count;
   gboolean advise_count_reached;
@@ -354,13 +324,16 @@ on_properties_changed (GDBusConnection *connection,
   if (!g_str_equal (changed_interface, OFFLINE_STATE_OFFLINE_MGR_INTERFACE))
     return;
   g_variant_iter_init (&iter, changed);
+  watch->n_signals++;
   while (g_variant_iter_loop (&iter, "{&sv}", &name, &value))
     {
       g_autofree char *text = g_variant_print (value, FALSE);
       guint seen = watch->peer != NULL ? watch->peer->n_notes : 0;
+      guint signal_index = watch->n_signals - 1;
 
       g_ptr_array_add (watch->events, g_strdup_printf ("%s=%s", name, text));
       g_array_append_val (watch->notes_seen, seen);
+      g_array_append_val (watch->signal_of, signal_index);
       if (g_str_equal (name, "AdviseCount") &&
           g_variant_get_uint32 (value) == watch->want_advise_count)
         watch->advise_count_reached = TRUE;
@@ -377,6 +350,7 @@ props_watch_new (GDBusConnection *connection, const char *path, HarnessRecorder 
   watch->connection = g_object_ref (connection);
   watch->events = g_ptr_array_new_with_free_func (g_free);
   watch->notes_seen = g_array_new (FALSE, TRUE, sizeof (guint));
+  watch->signal_of = g_array_new (FALSE, TRUE, sizeof (guint));
   watch->peer = peer;
   watch->want_advise_count = G_MAXUINT;
   watch->subscription_id = g_dbus_connection_signal_subscribe (
@@ -392,11 +366,53 @@ props_watch_free (PropsWatch *watch)
   g_dbus_connection_signal_unsubscribe (watch->connection, watch->subscription_id);
   g_ptr_array_unref (watch->events);
   g_array_unref (watch->notes_seen);
+  g_array_unref (watch->signal_of);
   g_object_unref (watch->connection);
   g_free (watch);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PropsWatch, props_watch_free)
+
+/* A SetCurrentState in flight that also notes how many notifications @watch had, and
+ * whether @props had seen Transitioning end, when the reply came: the client sees the
+ * daemon's messages on one connection in order. */
+typedef struct
+{
+  HarnessPending pending;
+  HarnessRecorder *watch;
+  PropsWatch *props; /* may be NULL */
+  guint notes_at_reply;
+  gboolean ended_at_reply;
+} WatchedCall;
+
+static void
+on_watched_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WatchedCall *call = user_data;
+
+  call->pending.reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &call->pending.error);
+  call->pending.time_us = g_get_monotonic_time ();
+  call->notes_at_reply = call->watch->n_notes;
+  call->ended_at_reply = call->props != NULL && call->props->transitioning_ended;
+  call->pending.done = TRUE;
+}
+
+static void
+watched_set_state_begin (GDBusConnection *connection,
+                         const char *path,
+                         guint flags,
+                         guint state,
+                         HarnessRecorder *watch,
+                         WatchedCall *call)
+{
+  memset (call, 0, sizeof *call);
+  call->watch = watch;
+  g_dbus_connection_call (
+      connection, OFFLINE_STATE_BUS_NAME, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+      "SetCurrentState", g_variant_new ("(uuu)", flags, MAPIOFFLINE_STATE_OFFLINE_MASK, state),
+      G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_watched_call_done, call);
+}
 
 /* A callback client that calls SetCurrentState from inside its START handler, and answers
  * that Notify only once its own call has been answered. */
@@ -1560,7 +1576,123 @@ test_advise_then_transition (Harness *h, gconstpointer data)
     }
 }
 
+/* GetCurrentState tells the committed state no earlier than the STATECHANGE that follows
+ * the commit: the reply comes on the same connection, so it must come after that Notify. */
+
+typedef struct
+{
+  HarnessRecorder *gate;
+  guint new_state;
+  guint answered;
+  guint early;
+} StateProbe;
+
+static void
+on_state_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  StateProbe *probe = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  guint state;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &state);
+  g_assert_true (state == OFFLINE || state == ONLINE);
+  if (state == probe->new_state && probe->gate->n_notes < 2)
+    probe->early++;
+  probe->answered++;
+}
+
+static void
+test_get_current_state_after_commit (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (HarnessRecorder) gate =
+      harness_recorder_new_callback (h->client, "/test/gate", HARNESS_SILENT, 0);
+  const guint n_calls = 50;
+
+  harness_advise (h->client, path, 1, "/test/gate");
+  for (guint round = 0; round < 4; round++)
+    {
+      StateProbe probe = { gate, round % 2 == 0 ? OFFLINE : ONLINE, 0, 0 };
+      HarnessPending pending;
+
+      harness_set_state_begin (h->client, path, BLOCK, probe.new_state, &pending);
+      harness_wait_count (&gate->n_notes, 3 * round + 1, WAIT_MS);
+      /* Let the commit happen, and ask at once, while it is being persisted. */
+      release_kept (gate);
+      for (guint i = 0; i < n_calls; i++)
+        g_dbus_connection_call (h->client, OFFLINE_STATE_BUS_NAME, path,
+                                OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL,
+                                G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                                on_state_probe_done, &probe);
+      for (guint phase = 2; phase <= 3; phase++)
+        {
+          harness_wait_count (&gate->n_notes, 3 * round + phase, WAIT_MS);
+          release_kept (gate);
+        }
+      harness_wait_flag (&pending.done, WAIT_MS);
+      g_assert_no_error (pending.error);
+      harness_pending_clear (&pending);
+      harness_wait_count (&probe.answered, n_calls, WAIT_MS);
+      g_assert_cmpuint (probe.early, ==, 0);
+    }
+}
+
 /* 18. PropertiesChanged, in order, and ahead of the notifications that follow them. */
+
+/* When a PropertiesChanged watch saw one change. */
+typedef struct
+{
+  guint signal; /* which PropertiesChanged carried it */
+  guint seen;   /* how many notifications the peer had by then */
+} Moment;
+
+static Moment
+find_change (PropsWatch *watch, const char *change)
+{
+  Moment moment = { G_MAXUINT, 0 };
+
+  for (guint i = 0; i < watch->events->len; i++)
+    {
+      if (!g_str_equal (g_ptr_array_index (watch->events, i), change))
+        continue;
+      if (moment.signal != G_MAXUINT)
+        g_error ("'%s' was signalled twice", change);
+      moment.signal = g_array_index (watch->signal_of, guint, i);
+      moment.seen = g_array_index (watch->notes_seen, guint, i);
+    }
+  if (moment.signal == G_MAXUINT)
+    g_error ("'%s' was never signalled", change);
+  return moment;
+}
+
+/* The changes of one transition to OFFLINE, sequence 1, AdviseCount aside: Transitioning
+ * true, then State and Sequence, then Transitioning false (changes that one signal carries
+ * together have no order among them). Fills @moments in that order. */
+static void
+assert_transition_properties (PropsWatch *watch, Moment moments[4])
+{
+  static const char *const changes[] = {
+    "Transitioning=true",
+    "State=1",
+    "Sequence=1",
+    "Transitioning=false",
+  };
+  guint n_changes = 0;
+
+  for (guint i = 0; i < watch->events->len; i++)
+    if (!g_str_has_prefix (g_ptr_array_index (watch->events, i), "AdviseCount="))
+      n_changes++;
+  g_assert_cmpuint (n_changes, ==, G_N_ELEMENTS (changes));
+  for (guint i = 0; i < G_N_ELEMENTS (changes); i++)
+    moments[i] = find_change (watch, changes[i]);
+  g_assert_cmpuint (moments[0].signal, <, moments[1].signal);
+  g_assert_cmpuint (moments[0].signal, <, moments[2].signal);
+  g_assert_cmpuint (moments[1].signal, <=, moments[3].signal);
+  g_assert_cmpuint (moments[2].signal, <=, moments[3].signal);
+}
 
 static void
 test_properties_changed_order (Harness *h, gconstpointer data)
@@ -1568,47 +1700,40 @@ test_properties_changed_order (Harness *h, gconstpointer data)
   g_autofree char *path = default_path ();
   g_autoptr (HarnessRecorder) recorder = harness_recorder_new_signal (h->client, path);
   g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, recorder);
-  g_autoptr (GPtrArray) events = g_ptr_array_new ();
-  g_autoptr (GArray) seen = g_array_new (FALSE, TRUE, sizeof (guint));
-  HarnessPending pending;
-  const char *middle[2];
+  Moment moments[4];
+  WatchedCall call;
 
   harness_advise (h->client, path, 1, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
-  harness_set_state_begin (h->client, path, BLOCK, OFFLINE, &pending);
-  harness_wait_flag (&pending.done, WAIT_MS);
-  g_assert_no_error (pending.error);
-  harness_pending_clear (&pending);
+  watched_set_state_begin (h->client, path, BLOCK, OFFLINE, recorder, &call);
+  call.props = watch;
+  harness_wait_flag (&call.pending.done, WAIT_MS);
+  g_assert_no_error (call.pending.error);
+  /* Step 4: Transitioning becomes false, then the BLOCK caller gets its reply. */
+  g_assert_true (call.ended_at_reply);
+  harness_pending_clear (&call.pending);
+
+  assert_transition_properties (watch, moments);
+  /* Transitioning before START; the commit after START and before STATECHANGE; the end
+   * after DONE, so in a signal of its own. */
+  g_assert_cmpuint (moments[0].seen, ==, 0);
+  g_assert_cmpuint (moments[1].seen, ==, 1);
+  g_assert_cmpuint (moments[2].seen, ==, 1);
+  g_assert_cmpuint (moments[3].seen, ==, 3);
+  g_assert_cmpuint (moments[1].signal, <, moments[3].signal);
+}
+
+/* With nobody advised, an observer still sees Transitioning go true and back. */
+static void
+test_properties_changed_without_advises (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  Moment moments[4];
+
+  set_state_ok (h->client, path, BLOCK, OFFLINE);
   harness_wait_flag (&watch->transitioning_ended, WAIT_MS);
-
-  for (guint i = 0; i < watch->events->len; i++)
-    {
-      const char *event = g_ptr_array_index (watch->events, i);
-
-      if (g_str_has_prefix (event, "AdviseCount="))
-        continue;
-      g_ptr_array_add (events, (gpointer) event);
-      g_array_append_val (seen, g_array_index (watch->notes_seen, guint, i));
-    }
-  g_assert_cmpuint (events->len, ==, 4);
-  g_assert_cmpstr (g_ptr_array_index (events, 0), ==, "Transitioning=true");
-  g_assert_cmpstr (g_ptr_array_index (events, 3), ==, "Transitioning=false");
-  middle[0] = g_ptr_array_index (events, 1);
-  middle[1] = g_ptr_array_index (events, 2);
-  if (g_str_equal (middle[0], "Sequence=1"))
-    {
-      const char *swap = middle[0];
-
-      middle[0] = middle[1];
-      middle[1] = swap;
-    }
-  g_assert_cmpstr (middle[0], ==, "State=1");
-  g_assert_cmpstr (middle[1], ==, "Sequence=1");
-  /* Transitioning before START; the commit after START, before STATECHANGE; the end
-   * after DONE. */
-  g_assert_cmpuint (g_array_index (seen, guint, 0), ==, 0);
-  g_assert_cmpuint (g_array_index (seen, guint, 1), ==, 1);
-  g_assert_cmpuint (g_array_index (seen, guint, 2), ==, 1);
-  g_assert_cmpuint (g_array_index (seen, guint, 3), ==, 3);
+  settle (h->client, path);
+  assert_transition_properties (watch, moments);
 }
 
 int
@@ -1650,7 +1775,9 @@ main (int argc, char **argv)
   ADD ("unadvise-during-delay", setup, test_unadvise_during_delay);
   ADD ("unadvise-silent-during-transition", setup, test_unadvise_silent_during_transition);
   ADD ("advise-then-transition", setup, test_advise_then_transition);
+  ADD ("get-current-state-after-commit", setup, test_get_current_state_after_commit);
   ADD ("properties-changed-order", setup, test_properties_changed_order);
+  ADD ("properties-changed-without-advises", setup, test_properties_changed_without_advises);
 
 #undef ADD
   return g_test_run ();
