@@ -170,6 +170,31 @@ harness_teardown (Harness *h)
   g_clear_pointer (&h->state_dir, g_free);
 }
 
+void
+harness_fixture_setup (Harness *h, gconstpointer data)
+{
+  harness_setup (h, data);
+}
+
+void
+harness_fixture_setup_without_state_dir (Harness *h, gconstpointer data)
+{
+  harness_setup_full (h, HARNESS_NO_STATE_DIR, data);
+}
+
+void
+harness_fixture_teardown (Harness *h, gconstpointer data)
+{
+  harness_teardown (h);
+}
+
+void
+harness_restart (Harness *h, const char *const *extra_args)
+{
+  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  harness_start_daemon (h, extra_args);
+}
+
 int
 harness_run_daemon_sync (const char *const *argv, char **err_out)
 {
@@ -262,6 +287,24 @@ harness_get_uint (GDBusConnection *connection, const char *path, const char *pro
       harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, property);
 
   return g_variant_get_uint32 (value);
+}
+
+guint64
+harness_get_sequence (GDBusConnection *connection, const char *path)
+{
+  g_autoptr (GVariant) value =
+      harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Sequence");
+
+  return g_variant_get_uint64 (value);
+}
+
+gboolean
+harness_get_transitioning (GDBusConnection *connection, const char *path)
+{
+  g_autoptr (GVariant) value =
+      harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Transitioning");
+
+  return g_variant_get_boolean (value);
 }
 
 void
@@ -523,4 +566,91 @@ harness_set_state_begin (GDBusConnection *connection,
 {
   harness_call_begin (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
                       g_variant_new ("(uuu)", flags, 3, state), pending);
+}
+
+/* The Manager and its profiles */
+
+GVariant *
+harness_manager_call_ok (Harness *h, const char *method, GVariant *parameters)
+{
+  return harness_call_ok (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE, method, parameters);
+}
+
+char *
+harness_create_profile (Harness *h, const char *name, guint capabilities, guint initial_state)
+{
+  g_autoptr (GVariant) reply = NULL;
+  char *path;
+
+  reply = harness_manager_call_ok (h, "CreateOfflineObject",
+                                   g_variant_new ("(suu)", name, capabilities, initial_state));
+  g_variant_get (reply, "(o)", &path);
+  return path;
+}
+
+void
+harness_remove_profile (Harness *h, const char *name)
+{
+  g_autoptr (GVariant) reply =
+      harness_manager_call_ok (h, "RemoveOfflineObject", g_variant_new ("(s)", name));
+}
+
+void
+harness_emulation_call_ok (Harness *h, const char *path, const char *method, GVariant *parameters)
+{
+  g_autoptr (GVariant) reply =
+      harness_call_ok (h->client, path, OFFLINE_STATE_EMULATION_INTERFACE, method, parameters);
+}
+
+static guint
+call_get_uint (GDBusConnection *connection, const char *path, const char *method)
+{
+  g_autoptr (GVariant) reply =
+      harness_call_ok (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, method, NULL);
+  guint value;
+
+  g_variant_get (reply, "(u)", &value);
+  return value;
+}
+
+static GStrv
+dup_profiles (GDBusConnection *connection)
+{
+  g_autoptr (GVariant) value =
+      harness_get_property (connection, NULL, OFFLINE_STATE_MANAGER_INTERFACE, "Profiles");
+
+  return g_variant_dup_strv (value, NULL);
+}
+
+void
+harness_assert_profiles (Harness *h, const char *const *expected)
+{
+  g_auto (GStrv) profiles = dup_profiles (h->client);
+
+  g_assert_cmpstrv (profiles, expected);
+}
+
+static char *
+dup_profile_name (GDBusConnection *connection, const char *path)
+{
+  g_autoptr (GVariant) value =
+      harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "ProfileName");
+
+  return g_variant_dup_string (value, NULL);
+}
+
+void
+harness_assert_profile (
+    Harness *h, const char *name, guint state, guint capabilities, guint64 sequence)
+{
+  g_autofree char *path = harness_profile_path (name);
+  g_autofree char *profile_name = dup_profile_name (h->client, path);
+
+  g_assert_cmpstr (profile_name, ==, name);
+  g_assert_cmpuint (harness_get_uint (h->client, path, "State"), ==, state);
+  g_assert_cmpuint (call_get_uint (h->client, path, "GetCurrentState"), ==, state);
+  g_assert_cmpuint (harness_get_uint (h->client, path, "Capabilities"), ==, capabilities);
+  g_assert_cmpuint (call_get_uint (h->client, path, "GetCapabilities"), ==, capabilities);
+  g_assert_cmpuint (harness_get_sequence (h->client, path), ==, sequence);
+  g_assert_false (harness_get_transitioning (h->client, path));
 }

@@ -39,10 +39,18 @@ void harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extr
 /* Stops the daemon (asserting a clean exit), the bus, and removes the state folder. */
 void harness_teardown (Harness *h);
 
+/* GTest fixture functions: @data is the daemon's extra arguments (NULL-terminated, may be
+ * NULL), as for harness_setup(); the second one starts it with HARNESS_NO_STATE_DIR. */
+void harness_fixture_setup (Harness *h, gconstpointer data);
+void harness_fixture_setup_without_state_dir (Harness *h, gconstpointer data);
+void harness_fixture_teardown (Harness *h, gconstpointer data);
+
 /* For restarts: start again on the same bus and state folder; stop with SIGTERM and
  * return the exit status. */
 void harness_start_daemon (Harness *h, const char *const *extra_args);
 int harness_stop_daemon (Harness *h);
+/* Stops the daemon (asserting a clean exit) and starts it again with @extra_args. */
+void harness_restart (Harness *h, const char *const *extra_args);
 
 /* Runs the daemon binary with @argv (NULL-terminated, without argv[0]) to completion;
  * returns its exit status and its standard error in @err_out. */
@@ -75,6 +83,8 @@ GVariant *harness_get_property (GDBusConnection *connection,
                                 const char *interface,
                                 const char *property);
 guint harness_get_uint (GDBusConnection *connection, const char *path, const char *property);
+guint64 harness_get_sequence (GDBusConnection *connection, const char *path);
+gboolean harness_get_transitioning (GDBusConnection *connection, const char *path);
 
 /* Asserts that @error is the D-Bus error @dbus_name and that its message starts with
  * @message_prefix (may be NULL). */
@@ -83,6 +93,22 @@ harness_assert_dbus_error (const GError *error, const char *dbus_name, const cha
 
 /* The object path of a profile. */
 char *harness_profile_path (const char *name);
+
+/* The Manager and its profiles, through h->client */
+
+GVariant *harness_manager_call_ok (Harness *h, const char *method, GVariant *parameters);
+/* CreateOfflineObject; returns the new object's path. */
+char *
+harness_create_profile (Harness *h, const char *name, guint capabilities, guint initial_state);
+void harness_remove_profile (Harness *h, const char *name);
+/* A method of the Emulation interface of @path, which must succeed. */
+void
+harness_emulation_call_ok (Harness *h, const char *path, const char *method, GVariant *parameters);
+/* The Profiles property is @expected (NULL-terminated). */
+void harness_assert_profiles (Harness *h, const char *const *expected);
+/* A profile at rest, as its properties and methods tell it. */
+void harness_assert_profile (
+    Harness *h, const char *name, guint state, guint capabilities, guint64 sequence);
 
 /* Iterates the main context until *@flag is TRUE or @timeout_ms pass (then the test fails). */
 void harness_wait_flag (const gboolean *flag, guint timeout_ms);

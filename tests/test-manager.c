@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The Manager interface (§3), the ObjectManager, and persistence (§8), against the real
- * daemon on a private bus: a fresh bus, state folder and daemon for each case.
+ * The Manager interface (§3) and the ObjectManager: a fresh start, OpenOfflineObject,
+ * CreateOfflineObject, RemoveOfflineObject and --no-emulation, against the real daemon on a
+ * private bus: a fresh bus, state folder and daemon for each case. Persistence (§8) is in
+ * test-persistence.c.
  */
 #include <glib/gstdio.h>
 #include <string.h>
@@ -18,46 +20,12 @@
 #define INTROSPECTABLE_INTERFACE "org.freedesktop.DBus.Introspectable"
 #define UNKNOWN_METHOD_ERROR     "org.freedesktop.DBus.Error.UnknownMethod"
 #define DEFAULT_PATH             OFFLINE_STATE_PROFILES_PATH "/default"
-#define STATE_FILE               "state.ini"
 
 #define WAIT_MS 10000
 
 static const char *const only_default[] = { "default", NULL };
 
-/* Fixtures: the fixture data is the daemon's extra arguments. */
-
-static void
-setup (Harness *h, gconstpointer data)
-{
-  harness_setup (h, data);
-}
-
-static void
-setup_without_state_dir (Harness *h, gconstpointer data)
-{
-  harness_setup_full (h, HARNESS_NO_STATE_DIR, data);
-}
-
-static void
-teardown (Harness *h, gconstpointer data)
-{
-  harness_teardown (h);
-}
-
-static void
-restart (Harness *h, gconstpointer data)
-{
-  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
-  harness_start_daemon (h, data);
-}
-
 /* Calls. */
-
-static GVariant *
-manager_call_ok (Harness *h, const char *method, GVariant *parameters)
-{
-  return harness_call_ok (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE, method, parameters);
-}
 
 /* A call that must fail: returns its error. */
 static GError *
@@ -103,18 +71,6 @@ manager_call_error (Harness *h, const char *method, GVariant *parameters)
   return call_error (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE, method, parameters);
 }
 
-static char *
-create_profile (Harness *h, const char *name, guint capabilities, guint initial_state)
-{
-  g_autoptr (GVariant) reply = NULL;
-  char *path;
-
-  reply = manager_call_ok (h, "CreateOfflineObject",
-                           g_variant_new ("(suu)", name, capabilities, initial_state));
-  g_variant_get (reply, "(o)", &path);
-  return path;
-}
-
 static GError *
 create_error (Harness *h, const char *name, guint capabilities, guint initial_state)
 {
@@ -128,7 +84,7 @@ open_profile (Harness *h, const char *name, const char *guid)
   g_autoptr (GVariant) reply = NULL;
   char *path;
 
-  reply = manager_call_ok (h, "OpenOfflineObject", g_variant_new ("(ss)", name, guid));
+  reply = harness_manager_call_ok (h, "OpenOfflineObject", g_variant_new ("(ss)", name, guid));
   g_variant_get (reply, "(o)", &path);
   return path;
 }
@@ -139,115 +95,13 @@ open_error (Harness *h, const char *name, const char *guid)
   return manager_call_error (h, "OpenOfflineObject", g_variant_new ("(ss)", name, guid));
 }
 
-static void
-remove_profile (Harness *h, const char *name)
-{
-  g_autoptr (GVariant) reply =
-      manager_call_ok (h, "RemoveOfflineObject", g_variant_new ("(s)", name));
-}
-
 static GError *
 remove_error (Harness *h, const char *name)
 {
   return manager_call_error (h, "RemoveOfflineObject", g_variant_new ("(s)", name));
 }
 
-static void
-emulation_call (Harness *h, const char *path, const char *method, GVariant *parameters)
-{
-  g_autoptr (GVariant) reply =
-      harness_call_ok (h->client, path, OFFLINE_STATE_EMULATION_INTERFACE, method, parameters);
-}
-
-static void
-set_state_block (Harness *h, const char *path, guint state)
-{
-  g_autoptr (GError) error = harness_set_state (h->client, path, MAPIOFFLINE_FLAG_BLOCK, state);
-
-  g_assert_no_error (error);
-}
-
-static guint
-call_get_uint (GDBusConnection *connection, const char *path, const char *method)
-{
-  g_autoptr (GVariant) reply =
-      harness_call_ok (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, method, NULL);
-  guint value;
-
-  g_variant_get (reply, "(u)", &value);
-  return value;
-}
-
 /* Properties. */
-
-static GStrv
-dup_profiles (GDBusConnection *connection)
-{
-  g_autoptr (GVariant) value =
-      harness_get_property (connection, NULL, OFFLINE_STATE_MANAGER_INTERFACE, "Profiles");
-
-  return g_variant_dup_strv (value, NULL);
-}
-
-static void
-assert_profiles (Harness *h, const char *const *expected)
-{
-  g_auto (GStrv) profiles = dup_profiles (h->client);
-
-  g_assert_cmpstrv (profiles, expected);
-}
-
-static guint64
-get_sequence (GDBusConnection *connection, const char *path)
-{
-  g_autoptr (GVariant) value =
-      harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Sequence");
-
-  return g_variant_get_uint64 (value);
-}
-
-static gboolean
-get_transitioning (GDBusConnection *connection, const char *path)
-{
-  g_autoptr (GVariant) value =
-      harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Transitioning");
-
-  return g_variant_get_boolean (value);
-}
-
-static char *
-dup_profile_name (GDBusConnection *connection, const char *path)
-{
-  g_autoptr (GVariant) value =
-      harness_get_property (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "ProfileName");
-
-  return g_variant_dup_string (value, NULL);
-}
-
-/* A profile at rest, as its properties and methods tell it. */
-static void
-assert_profile (Harness *h, const char *name, guint state, guint capabilities, guint64 sequence)
-{
-  g_autofree char *path = harness_profile_path (name);
-  g_autofree char *profile_name = dup_profile_name (h->client, path);
-
-  g_assert_cmpstr (profile_name, ==, name);
-  g_assert_cmpuint (harness_get_uint (h->client, path, "State"), ==, state);
-  g_assert_cmpuint (call_get_uint (h->client, path, "GetCurrentState"), ==, state);
-  g_assert_cmpuint (harness_get_uint (h->client, path, "Capabilities"), ==, capabilities);
-  g_assert_cmpuint (call_get_uint (h->client, path, "GetCapabilities"), ==, capabilities);
-  g_assert_cmpuint (get_sequence (h->client, path), ==, sequence);
-  g_assert_false (get_transitioning (h->client, path));
-}
-
-static guint
-get_transition_delay (Harness *h, const char *path)
-{
-  g_autoptr (GVariant) value =
-      harness_get_property (h->client, path, OFFLINE_STATE_EMULATION_INTERFACE, "TransitionDelay");
-
-  return g_variant_get_uint32 (value);
-}
 
 static GVariant *
 get_managed_objects (Harness *h)
@@ -341,46 +195,11 @@ wait_transition_end (Harness *h, const char *path)
       signal_log_new (h->client, path, PROPERTIES_INTERFACE, "PropertiesChanged");
   guint seen = 0;
 
-  while (get_transitioning (h->client, path))
+  while (harness_get_transitioning (h->client, path))
     {
       harness_wait_count (&log->count, seen + 1, WAIT_MS);
       seen = log->count;
     }
-}
-
-/* Files. */
-
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The names in a folder, sorted, NULL-terminated. */
-static GStrv
-list_dir (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDir) dir = g_dir_open (path, 0, &error);
-  GPtrArray *names = g_ptr_array_new ();
-  const char *name;
-
-  g_assert_no_error (error);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  g_ptr_array_add (names, NULL);
-  return (GStrv) g_ptr_array_free (names, FALSE);
-}
-
-static void
-write_state_file (Harness *h, const char *contents, gssize length)
-{
-  g_autofree char *path = g_build_filename (h->state_dir, STATE_FILE, NULL);
-  g_autoptr (GError) error = NULL;
-
-  g_file_set_contents (path, contents, length, &error);
-  g_assert_no_error (error);
 }
 
 /* 1. A fresh start. */
@@ -391,8 +210,8 @@ test_fresh_start (Harness *h, gconstpointer data)
   g_autoptr (GVariant) version = NULL;
   g_autoptr (GVariant) timeout = NULL;
 
-  assert_profiles (h, only_default);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
+  harness_assert_profiles (h, only_default);
+  harness_assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
   g_assert_cmpuint (harness_get_uint (h->client, DEFAULT_PATH, "AdviseCount"), ==, 0);
 
   version = harness_get_property (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE, "Version");
@@ -481,16 +300,16 @@ test_create_escaped_names (Harness *h, gconstpointer data)
       guint capabilities = i % 4,
             state = i % 2 ? MAPIOFFLINE_STATE_OFFLINE : MAPIOFFLINE_STATE_ONLINE;
       g_autofree char *expected = harness_profile_path (name);
-      g_autofree char *path = create_profile (h, name, capabilities, state);
+      g_autofree char *path = harness_create_profile (h, name, capabilities, state);
       g_autofree char *opened = NULL;
 
       g_assert_cmpstr (path, ==, expected);
-      assert_profile (h, name, state, capabilities, 0);
+      harness_assert_profile (h, name, state, capabilities, 0);
       g_assert_cmpuint (harness_get_uint (h->client, path, "AdviseCount"), ==, 0);
       opened = open_profile (h, name, "");
       g_assert_cmpstr (opened, ==, path);
     }
-  assert_profiles (h, sorted);
+  harness_assert_profiles (h, sorted);
 }
 
 /* The ObjectManager's entry for @path: both interfaces with their properties. */
@@ -545,7 +364,7 @@ test_create_object_manager (Harness *h, gconstpointer data)
   assert_managed_object (before, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, TRUE);
 
   for (guint i = 0; i < G_N_ELEMENTS (escaped_names); i++)
-    g_free (create_profile (h, escaped_names[i], i % 4, i % 2 + 1));
+    g_free (harness_create_profile (h, escaped_names[i], i % 4, i % 2 + 1));
   after = get_managed_objects (h);
   g_assert_cmpuint (g_variant_n_children (after), ==, 1 + G_N_ELEMENTS (escaped_names));
   assert_managed_object (after, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, TRUE);
@@ -583,7 +402,7 @@ test_create_remove_signals (Harness *h, gconstpointer data)
                                                   OBJECT_MANAGER_INTERFACE, "InterfacesRemoved");
   g_autoptr (SignalLog) changed = signal_log_new (watcher, OFFLINE_STATE_MANAGER_PATH,
                                                   PROPERTIES_INTERFACE, "PropertiesChanged");
-  g_autofree char *path = create_profile (h, "Work mail", 0x2, MAPIOFFLINE_STATE_OFFLINE);
+  g_autofree char *path = harness_create_profile (h, "Work mail", 0x2, MAPIOFFLINE_STATE_OFFLINE);
   g_autoptr (GVariant) interfaces = NULL;
   g_autofree const char **gone = NULL;
   const char *object;
@@ -601,7 +420,7 @@ test_create_remove_signals (Harness *h, gconstpointer data)
   }
   assert_profiles_changed (signal_log_wait (changed, 0), with_new);
 
-  remove_profile (h, "Work mail");
+  harness_remove_profile (h, "Work mail");
   parameters = signal_log_wait (removed, 0);
   g_variant_get (parameters, "(&o^a&s)", &object, &gone);
   g_assert_cmpstr (object, ==, path);
@@ -612,7 +431,7 @@ test_create_remove_signals (Harness *h, gconstpointer data)
 
   /* Nothing more: one emission each. */
   sync_with_bus (watcher);
-  assert_profiles (h, only_default);
+  harness_assert_profiles (h, only_default);
   g_assert_cmpuint (added->count, ==, 1);
   g_assert_cmpuint (removed->count, ==, 1);
 }
@@ -623,7 +442,7 @@ assert_nothing_changed (Harness *h, const char *const *profiles)
 {
   g_autoptr (GVariant) objects = get_managed_objects (h);
 
-  assert_profiles (h, profiles);
+  harness_assert_profiles (h, profiles);
   g_assert_cmpuint (g_variant_n_children (objects), ==, g_strv_length ((char **) profiles));
 }
 
@@ -671,7 +490,7 @@ test_create_errors (Harness *h, gconstpointer data)
   assert_plain_words (error, "default");
   g_clear_error (&error);
   assert_nothing_changed (h, only_default);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
+  harness_assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
 
   for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
     {
@@ -679,7 +498,7 @@ test_create_errors (Harness *h, gconstpointer data)
           create_error (h, invalid[i].name, invalid[i].capabilities, invalid[i].initial_state));
       assert_nothing_changed (h, only_default);
     }
-  assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
+  harness_assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
 }
 
 static char *
@@ -708,17 +527,17 @@ test_create_name_length (Harness *h, gconstpointer data)
   expect_invalid (create_error (h, utf8_256, 0x3, MAPIOFFLINE_STATE_ONLINE));
   assert_nothing_changed (h, only_default);
 
-  path = create_profile (h, ascii_255, 0x3, MAPIOFFLINE_STATE_ONLINE);
-  assert_profile (h, ascii_255, MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
+  path = harness_create_profile (h, ascii_255, 0x3, MAPIOFFLINE_STATE_ONLINE);
+  harness_assert_profile (h, ascii_255, MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
   g_clear_pointer (&path, g_free);
-  path = create_profile (h, utf8_255, 0x1, MAPIOFFLINE_STATE_OFFLINE);
-  assert_profile (h, utf8_255, MAPIOFFLINE_STATE_OFFLINE, 0x1, 0);
-  assert_profiles (h, expected);
+  path = harness_create_profile (h, utf8_255, 0x1, MAPIOFFLINE_STATE_OFFLINE);
+  harness_assert_profile (h, utf8_255, MAPIOFFLINE_STATE_OFFLINE, 0x1, 0);
+  harness_assert_profiles (h, expected);
 
   /* Also as arguments of the other methods. */
   expect_invalid (open_error (h, ascii_256, ""));
   expect_invalid (remove_error (h, ascii_256));
-  assert_profiles (h, expected);
+  harness_assert_profiles (h, expected);
 }
 
 static const char *const args_max_profiles[] = { "--max-profiles=2", NULL };
@@ -728,11 +547,11 @@ test_create_max_profiles (Harness *h, gconstpointer data)
 {
   static const char *const two[] = { "default", "one", NULL };
   static const char *const other_two[] = { "default", "two", NULL };
-  g_autofree char *one = create_profile (h, "one", 0x3, MAPIOFFLINE_STATE_ONLINE);
+  g_autofree char *one = harness_create_profile (h, "one", 0x3, MAPIOFFLINE_STATE_ONLINE);
   g_autofree char *two_path = NULL;
   GError *error;
 
-  assert_profiles (h, two);
+  harness_assert_profiles (h, two);
   error = create_error (h, "two", 0x3, MAPIOFFLINE_STATE_ONLINE);
   harness_assert_dbus_error (error, OFFLINE_STATE_ERROR_LIMITS_EXCEEDED, NULL);
   assert_plain_words (error, "max-profiles");
@@ -744,8 +563,8 @@ test_create_max_profiles (Harness *h, gconstpointer data)
                 NULL);
 
   /* A removal makes room. */
-  remove_profile (h, "one");
-  two_path = create_profile (h, "two", 0x3, MAPIOFFLINE_STATE_ONLINE);
+  harness_remove_profile (h, "one");
+  two_path = harness_create_profile (h, "two", 0x3, MAPIOFFLINE_STATE_ONLINE);
   assert_nothing_changed (h, other_two);
 }
 
@@ -758,15 +577,15 @@ test_remove (Harness *h, gconstpointer data)
 {
   static const char *const with_gone[] = { "default", "gone", NULL };
   g_autoptr (GDBusConnection) other = harness_connect (h);
-  g_autofree char *path = create_profile (h, "gone", 0x3, MAPIOFFLINE_STATE_ONLINE);
+  g_autofree char *path = harness_create_profile (h, "gone", 0x3, MAPIOFFLINE_STATE_ONLINE);
   g_autofree char *again = NULL;
   GError *error;
 
-  assert_profiles (h, with_gone);
+  harness_assert_profiles (h, with_gone);
   harness_advise (other, path, 7, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   g_assert_cmpuint (harness_get_uint (h->client, path, "AdviseCount"), ==, 1);
 
-  remove_profile (h, "gone");
+  harness_remove_profile (h, "gone");
   assert_nothing_changed (h, only_default);
   /* GDBus answers a call on a path with no object with UnknownMethod. */
   error =
@@ -781,9 +600,9 @@ test_remove (Harness *h, gconstpointer data)
   /* Its advise went with it: the other connection, allowed one advise, may advise again,
    * and a profile of the same name starts with none. */
   harness_advise (other, DEFAULT_PATH, 8, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
-  again = create_profile (h, "gone", 0x1, MAPIOFFLINE_STATE_OFFLINE);
+  again = harness_create_profile (h, "gone", 0x1, MAPIOFFLINE_STATE_OFFLINE);
   g_assert_cmpstr (again, ==, path);
-  assert_profile (h, "gone", MAPIOFFLINE_STATE_OFFLINE, 0x1, 0);
+  harness_assert_profile (h, "gone", MAPIOFFLINE_STATE_OFFLINE, 0x1, 0);
   g_assert_cmpuint (harness_get_uint (h->client, again, "AdviseCount"), ==, 0);
 }
 
@@ -802,22 +621,22 @@ static void
 test_remove_pending (Harness *h, gconstpointer data)
 {
   static const char *const with_busy[] = { "busy", "default", NULL };
-  g_autofree char *path = create_profile (h, "busy", 0x3, MAPIOFFLINE_STATE_ONLINE);
+  g_autofree char *path = harness_create_profile (h, "busy", 0x3, MAPIOFFLINE_STATE_ONLINE);
   g_autoptr (GError) set_error = NULL;
 
-  emulation_call (h, path, "SetTransitionDelay", g_variant_new ("(u)", 500));
+  harness_emulation_call_ok (h, path, "SetTransitionDelay", g_variant_new ("(u)", 500));
   set_error =
       harness_set_state (h->client, path, MAPIOFFLINE_FLAG_DEFAULT, MAPIOFFLINE_STATE_OFFLINE);
   g_assert_no_error (set_error);
   /* The call returned once the transition started: it is still running. */
-  g_assert_true (get_transitioning (h->client, path));
+  g_assert_true (harness_get_transitioning (h->client, path));
 
   expect_error (remove_error (h, "busy"), OFFLINE_STATE_ERROR_PENDING, PREFIX_PENDING);
   assert_nothing_changed (h, with_busy);
 
   wait_transition_end (h, path);
-  assert_profile (h, "busy", MAPIOFFLINE_STATE_OFFLINE, 0x3, 1);
-  remove_profile (h, "busy");
+  harness_assert_profile (h, "busy", MAPIOFFLINE_STATE_OFFLINE, 0x3, 1);
+  harness_remove_profile (h, "busy");
   assert_nothing_changed (h, only_default);
 }
 
@@ -827,180 +646,25 @@ test_remove_default (Harness *h, gconstpointer data)
   static const char *const none[] = { NULL };
   g_autoptr (GVariant) objects = NULL;
 
-  remove_profile (h, "default");
-  assert_profiles (h, none);
+  harness_remove_profile (h, "default");
+  harness_assert_profiles (h, none);
   expect_not_found (open_error (h, "default", ""));
 
   /* Persisted state exists now, so the restart does not create it again. */
-  restart (h, data);
+  harness_restart (h, data);
   objects = get_managed_objects (h);
   g_assert_cmpuint (g_variant_n_children (objects), ==, 0);
-  assert_profiles (h, none);
+  harness_assert_profiles (h, none);
   expect_not_found (open_error (h, "default", ""));
 
   /* It can be created again, as any other profile. */
-  g_free (create_profile (h, "default", 0x1, MAPIOFFLINE_STATE_OFFLINE));
-  restart (h, data);
-  assert_profiles (h, only_default);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_OFFLINE, 0x1, 0);
+  g_free (harness_create_profile (h, "default", 0x1, MAPIOFFLINE_STATE_OFFLINE));
+  harness_restart (h, data);
+  harness_assert_profiles (h, only_default);
+  harness_assert_profile (h, "default", MAPIOFFLINE_STATE_OFFLINE, 0x1, 0);
 }
 
-/* 5. A restart keeps the state, not the emulation settings. */
-
-static void
-test_restart_keeps_state (Harness *h, gconstpointer data)
-{
-  static const char *const both[] = { "default", "kept", NULL };
-  g_autofree char *kept = create_profile (h, "kept", 0x3, MAPIOFFLINE_STATE_ONLINE);
-
-  set_state_block (h, DEFAULT_PATH, MAPIOFFLINE_STATE_OFFLINE);
-  set_state_block (h, kept, MAPIOFFLINE_STATE_OFFLINE);
-  set_state_block (h, kept, MAPIOFFLINE_STATE_ONLINE);
-  emulation_call (h, kept, "SetCapabilities", g_variant_new ("(u)", 0x1));
-  emulation_call (h, DEFAULT_PATH, "SetTransitionDelay", g_variant_new ("(u)", 250));
-  emulation_call (h, kept, "SetTransitionDelay", g_variant_new ("(u)", 600000));
-  assert_profile (h, "default", MAPIOFFLINE_STATE_OFFLINE, 0x3, 1);
-  assert_profile (h, "kept", MAPIOFFLINE_STATE_ONLINE, 0x1, 2);
-  g_assert_cmpuint (get_transition_delay (h, DEFAULT_PATH), ==, 250);
-
-  restart (h, data);
-  assert_profiles (h, both);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_OFFLINE, 0x3, 1);
-  assert_profile (h, "kept", MAPIOFFLINE_STATE_ONLINE, 0x1, 2);
-  g_assert_cmpuint (get_transition_delay (h, DEFAULT_PATH), ==, 0);
-  g_assert_cmpuint (get_transition_delay (h, kept), ==, 0);
-
-  /* The sequence goes on from where it was. */
-  set_state_block (h, DEFAULT_PATH, MAPIOFFLINE_STATE_ONLINE);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 2);
-  restart (h, data);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 2);
-  assert_profile (h, "kept", MAPIOFFLINE_STATE_ONLINE, 0x1, 2);
-}
-
-/* 6. --ephemeral, and the default state folder. */
-
-static const char *const args_ephemeral[] = { "--ephemeral", NULL };
-
-static void
-assert_dir_empty (const char *path)
-{
-  static const char *const none[] = { NULL };
-  g_auto (GStrv) names = list_dir (path);
-
-  g_assert_cmpstrv (names, none);
-}
-
-static void
-test_ephemeral (Harness *h, gconstpointer data)
-{
-  static const char *const both[] = { "default", "fleeting", NULL };
-  g_autofree char *path = create_profile (h, "fleeting", 0x3, MAPIOFFLINE_STATE_ONLINE);
-
-  set_state_block (h, DEFAULT_PATH, MAPIOFFLINE_STATE_OFFLINE);
-  set_state_block (h, path, MAPIOFFLINE_STATE_OFFLINE);
-  emulation_call (h, path, "SetCapabilities", g_variant_new ("(u)", 0x2));
-  assert_profiles (h, both);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_OFFLINE, 0x3, 1);
-  assert_dir_empty (h->state_dir);
-
-  /* Nothing was kept: a restart starts afresh, with `default` only. */
-  restart (h, data);
-  assert_dir_empty (h->state_dir);
-  assert_profiles (h, only_default);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
-
-  remove_profile (h, "default");
-  restart (h, data);
-  assert_dir_empty (h->state_dir);
-  assert_profiles (h, only_default);
-}
-
-static void
-test_ephemeral_with_state_dir (void)
-{
-  const char *const argv[] = { "--ephemeral", "--state-dir=/tmp/x", NULL };
-  g_autofree char *err = NULL;
-
-  g_assert_cmpint (harness_run_daemon_sync (argv, &err), ==, 2);
-  g_assert_true (g_str_has_prefix (err, "offline-stated: "));
-}
-
-static void
-test_default_state_dir (Harness *h, gconstpointer data)
-{
-  static const char *const both[] = { "default", "here", NULL };
-  static const char *const folder[] = { "offline-state", NULL };
-  static const char *const file[] = { STATE_FILE, NULL };
-  g_autofree char *dir = g_build_filename (h->state_dir, "offline-state", NULL);
-  g_auto (GStrv) top = NULL;
-  g_auto (GStrv) inside = NULL;
-
-  g_free (create_profile (h, "here", 0x2, MAPIOFFLINE_STATE_OFFLINE));
-  /* $XDG_STATE_HOME/offline-state */
-  top = list_dir (h->state_dir);
-  g_assert_cmpstrv (top, folder);
-  inside = list_dir (dir);
-  g_assert_cmpstrv (inside, file);
-
-  restart (h, data);
-  assert_profiles (h, both);
-  assert_profile (h, "here", MAPIOFFLINE_STATE_OFFLINE, 0x2, 0);
-}
-
-/* 7. A damaged state file is kept aside, and the daemon starts with the defaults. */
-
-static void
-check_damaged_start (Harness *h, const char *contents, gsize length)
-{
-  g_auto (GStrv) names = NULL;
-  g_autofree char *kept = NULL;
-  g_autofree char *kept_contents = NULL;
-  gsize kept_length;
-  g_autoptr (GError) error = NULL;
-
-  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
-  write_state_file (h, contents, length);
-  harness_start_daemon (h, NULL);
-
-  assert_profiles (h, only_default);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
-  names = list_dir (h->state_dir);
-  g_assert_cmpuint (g_strv_length (names), ==, 1);
-  g_assert_true (g_str_has_prefix (names[0], STATE_FILE ".damaged-"));
-  kept = g_build_filename (h->state_dir, names[0], NULL);
-  g_file_get_contents (kept, &kept_contents, &kept_length, &error);
-  g_assert_no_error (error);
-  g_assert_cmpmem (kept_contents, kept_length, contents, length);
-
-  /* The next write makes a good file again, and the damaged one stays. */
-  g_free (create_profile (h, "after", 0x3, MAPIOFFLINE_STATE_ONLINE));
-  g_strfreev (names);
-  names = list_dir (h->state_dir);
-  g_assert_cmpuint (g_strv_length (names), ==, 2);
-  g_assert_cmpstr (names[0], ==, STATE_FILE);
-  g_assert_true (g_str_has_prefix (names[1], STATE_FILE ".damaged-"));
-  restart (h, NULL);
-  assert_profile (h, "after", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
-}
-
-static void
-test_damaged_garbage (Harness *h, gconstpointer data)
-{
-  static const char garbage[] = "\x7f"
-                                "ELF\x00\xff\xfe garbage [[[ not = a key file\n\x01\x02";
-
-  check_damaged_start (h, garbage, sizeof garbage - 1);
-}
-
-static void
-test_damaged_empty (Harness *h, gconstpointer data)
-{
-  /* What a crash on a file system that is not durable can leave. */
-  check_damaged_start (h, "", 0);
-}
-
-/* 8. --no-emulation */
+/* 5. --no-emulation */
 
 static const char *const args_no_emulation[] = { "--no-emulation", NULL };
 
@@ -1032,89 +696,41 @@ test_no_emulation (Harness *h, gconstpointer data)
       OFFLINE_STATE_ERROR_INVALID_ARGS, NULL);
 
   /* Nor do new profiles have it. */
-  path = create_profile (h, "plain", 0x3, MAPIOFFLINE_STATE_ONLINE);
+  path = harness_create_profile (h, "plain", 0x3, MAPIOFFLINE_STATE_ONLINE);
   expect_error (call_error (h->client, path, OFFLINE_STATE_EMULATION_INTERFACE, "SetCapabilities",
                             g_variant_new ("(u)", 0x1)),
                 UNKNOWN_METHOD_ERROR, NULL);
   objects = get_managed_objects (h);
   assert_managed_object (objects, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, FALSE);
   assert_managed_object (objects, "plain", MAPIOFFLINE_STATE_ONLINE, 0x3, FALSE);
-  assert_profile (h, "plain", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
-}
-
-/* 9. The state file after changes: written in place, no temporary file left behind. */
-
-static void
-test_state_file (Harness *h, gconstpointer data)
-{
-  static const char *const file[] = { STATE_FILE, NULL };
-  g_autofree char *state_path = g_build_filename (h->state_dir, STATE_FILE, NULL);
-  g_autofree char *contents = NULL;
-  g_autofree char *path = NULL;
-  g_auto (GStrv) names = NULL;
-  g_autoptr (GError) error = NULL;
-
-  /* A first start with nothing to keep writes nothing. */
-  assert_dir_empty (h->state_dir);
-
-  path = create_profile (h, "Work mail", 0x3, MAPIOFFLINE_STATE_ONLINE);
-  names = list_dir (h->state_dir);
-  g_assert_cmpstrv (names, file);
-  g_file_get_contents (state_path, &contents, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (strstr (contents, "Work mail"));
-
-  set_state_block (h, path, MAPIOFFLINE_STATE_OFFLINE);
-  set_state_block (h, DEFAULT_PATH, MAPIOFFLINE_STATE_OFFLINE);
-  emulation_call (h, path, "SetCapabilities", g_variant_new ("(u)", 0x2));
-  g_free (create_profile (h, "second", 0x3, MAPIOFFLINE_STATE_ONLINE));
-  remove_profile (h, "second");
-  g_strfreev (names);
-  names = list_dir (h->state_dir);
-  g_assert_cmpstrv (names, file);
-
-  /* The clean exit waits for the last write; still one file. */
-  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
-  g_strfreev (names);
-  names = list_dir (h->state_dir);
-  g_assert_cmpstrv (names, file);
-  harness_start_daemon (h, NULL);
-  assert_profile (h, "Work mail", MAPIOFFLINE_STATE_OFFLINE, 0x2, 1);
-  assert_profile (h, "default", MAPIOFFLINE_STATE_OFFLINE, 0x3, 1);
+  harness_assert_profile (h, "plain", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
 }
 
 #define ADD(name, args, setup_func, test_func)                                                     \
-  g_test_add (name, Harness, args, setup_func, test_func, teardown)
+  g_test_add (name, Harness, args, setup_func, test_func, harness_fixture_teardown)
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  ADD ("/manager/fresh-start", NULL, setup, test_fresh_start);
-  ADD ("/manager/fresh-start/notify-timeout-option", args_notify_timeout, setup,
+  ADD ("/manager/fresh-start", NULL, harness_fixture_setup, test_fresh_start);
+  ADD ("/manager/fresh-start/notify-timeout-option", args_notify_timeout, harness_fixture_setup,
        test_notify_timeout_option);
-  ADD ("/manager/open/global-state", NULL, setup, test_open_global_state);
-  ADD ("/manager/open/errors", NULL, setup, test_open_errors);
-  ADD ("/manager/create/escaped-names", NULL, setup, test_create_escaped_names);
-  ADD ("/manager/create/object-manager", NULL, setup, test_create_object_manager);
-  ADD ("/manager/create/signals", NULL, setup, test_create_remove_signals);
-  ADD ("/manager/create/errors", NULL, setup, test_create_errors);
-  ADD ("/manager/create/name-length", NULL, setup, test_create_name_length);
-  ADD ("/manager/create/max-profiles", args_max_profiles, setup, test_create_max_profiles);
-  ADD ("/manager/remove/advises-and-object", args_one_advise, setup, test_remove);
-  ADD ("/manager/remove/errors", NULL, setup, test_remove_errors);
-  ADD ("/manager/remove/pending", NULL, setup, test_remove_pending);
-  ADD ("/manager/remove/default-stays-removed", NULL, setup, test_remove_default);
-  ADD ("/manager/persistence/restart-keeps-state", NULL, setup, test_restart_keeps_state);
-  ADD ("/manager/persistence/ephemeral", args_ephemeral, setup_without_state_dir, test_ephemeral);
-  g_test_add_func ("/manager/persistence/ephemeral-with-state-dir", test_ephemeral_with_state_dir);
-  ADD ("/manager/persistence/default-state-dir", NULL, setup_without_state_dir,
-       test_default_state_dir);
-  ADD ("/manager/persistence/damaged/garbage", NULL, setup, test_damaged_garbage);
-  ADD ("/manager/persistence/damaged/empty", NULL, setup, test_damaged_empty);
-  ADD ("/manager/persistence/state-file", NULL, setup, test_state_file);
-  ADD ("/manager/no-emulation", args_no_emulation, setup, test_no_emulation);
+  ADD ("/manager/open/global-state", NULL, harness_fixture_setup, test_open_global_state);
+  ADD ("/manager/open/errors", NULL, harness_fixture_setup, test_open_errors);
+  ADD ("/manager/create/escaped-names", NULL, harness_fixture_setup, test_create_escaped_names);
+  ADD ("/manager/create/object-manager", NULL, harness_fixture_setup, test_create_object_manager);
+  ADD ("/manager/create/signals", NULL, harness_fixture_setup, test_create_remove_signals);
+  ADD ("/manager/create/errors", NULL, harness_fixture_setup, test_create_errors);
+  ADD ("/manager/create/name-length", NULL, harness_fixture_setup, test_create_name_length);
+  ADD ("/manager/create/max-profiles", args_max_profiles, harness_fixture_setup,
+       test_create_max_profiles);
+  ADD ("/manager/remove/advises-and-object", args_one_advise, harness_fixture_setup, test_remove);
+  ADD ("/manager/remove/errors", NULL, harness_fixture_setup, test_remove_errors);
+  ADD ("/manager/remove/pending", NULL, harness_fixture_setup, test_remove_pending);
+  ADD ("/manager/remove/default-stays-removed", NULL, harness_fixture_setup, test_remove_default);
+  ADD ("/manager/no-emulation", args_no_emulation, harness_fixture_setup, test_no_emulation);
 
   return g_test_run ();
 }
