@@ -12,6 +12,7 @@
 #include "os-bus-manager.h"
 #include "os-daemon.h"
 #include "os-manager.h"
+#include "os-network.h"
 #include "os-validate.h"
 
 #define EXIT_USAGE 2
@@ -26,6 +27,8 @@ typedef struct
   char *state_dir;
   gboolean ephemeral;
   gboolean no_emulation;
+  gboolean follow_network;
+  guint reconnect_delay_ms;
   OsLimits limits;
 } Options;
 
@@ -35,6 +38,7 @@ typedef struct
   OsManager *manager;
   GDBusConnection *connection;
   OsBusManager *bus_manager;
+  OsNetworkFollower *network_follower;
   GMainLoop *loop;
   guint owner_id;
   gboolean name_acquired;
@@ -73,6 +77,14 @@ parse_limit (const char *option, const char *value, gpointer data, GError **erro
 }
 
 static gboolean
+parse_reconnect_delay (const char *option, const char *value, gpointer data, GError **error)
+{
+  Options *options = data;
+
+  return parse_uint (option, value, 0, OS_RECONNECT_DELAY_MAX, &options->reconnect_delay_ms, error);
+}
+
+static gboolean
 parse_options (Options *options, int *argc, char ***argv, GError **error)
 {
   const GOptionEntry entries[] = {
@@ -98,6 +110,12 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
       "N" },
     { "no-emulation", 0, 0, G_OPTION_ARG_NONE, &options->no_emulation,
       "Do not export the Emulation interface", NULL },
+    { "follow-network", 0, 0, G_OPTION_ARG_NONE, &options->follow_network,
+      "Take the profiles offline while the network is away", NULL },
+    { "reconnect-delay", 0, 0, G_OPTION_ARG_CALLBACK, parse_reconnect_delay,
+      "How long the network must be back before --follow-network brings the profiles online, "
+      "0 to 600000 (default: 5000)",
+      "MS" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -221,6 +239,9 @@ start (Daemon *daemon, GError **error)
       os_bus_manager_new (daemon->manager, daemon->connection, !options->no_emulation, error);
   if (daemon->bus_manager == NULL)
     return FALSE;
+  if (options->follow_network)
+    daemon->network_follower = os_network_follower_new (
+        daemon->manager, g_network_monitor_get_default (), options->reconnect_delay_ms);
   if (options->replace)
     flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
   daemon->owner_id =
@@ -244,6 +265,7 @@ shut_down (Daemon *daemon)
     g_bus_unown_name (daemon->owner_id);
   if (daemon->bus_manager != NULL)
     os_bus_manager_unexport (daemon->bus_manager);
+  g_clear_object (&daemon->network_follower);
   finish_writes (daemon);
   g_clear_object (&daemon->bus_manager);
   if (daemon->connection != NULL)
@@ -260,7 +282,11 @@ shut_down (Daemon *daemon)
 int
 os_daemon_main (int argc, char **argv)
 {
-  Daemon daemon = { .options.limits = OS_LIMITS_DEFAULT, .status = EXIT_SUCCESS };
+  Daemon daemon = {
+    .options.limits = OS_LIMITS_DEFAULT,
+    .options.reconnect_delay_ms = OS_RECONNECT_DELAY_DEFAULT,
+    .status = EXIT_SUCCESS,
+  };
   g_autoptr (GError) error = NULL;
 
   setlocale (LC_ALL, "");

@@ -25,7 +25,8 @@ typedef enum
 /**
  * OfflineStatePhase:
  * @OFFLINE_STATE_PHASE_START: the transition starts (MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_START, 1)
- * @OFFLINE_STATE_PHASE_STATECHANGE: the new state is committed (MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE, 2)
+ * @OFFLINE_STATE_PHASE_STATECHANGE: the new state is committed
+ *   (MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE, 2)
  * @OFFLINE_STATE_PHASE_DONE: the transition is over (MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_DONE, 3)
  *
  * The phase of a transition that a notification reports.
@@ -55,8 +56,8 @@ typedef enum /*< flags >*/
 GType offline_state_state_get_type (void) G_GNUC_CONST;
 GType offline_state_phase_get_type (void) G_GNUC_CONST;
 GType offline_state_capabilities_get_type (void) G_GNUC_CONST;
-#define OFFLINE_STATE_TYPE_STATE (offline_state_state_get_type ())
-#define OFFLINE_STATE_TYPE_PHASE (offline_state_phase_get_type ())
+#define OFFLINE_STATE_TYPE_STATE        (offline_state_state_get_type ())
+#define OFFLINE_STATE_TYPE_PHASE        (offline_state_phase_get_type ())
 #define OFFLINE_STATE_TYPE_CAPABILITIES (offline_state_capabilities_get_type ())
 
 #define OFFLINE_STATE_TYPE_CLIENT (offline_state_client_get_type ())
@@ -77,6 +78,7 @@ OfflineStateClient *offline_state_client_new_sync (GDBusConnection *connection,
 
 GDBusConnection *offline_state_client_get_connection (OfflineStateClient *self);
 const char *offline_state_client_get_profile (OfflineStateClient *self);
+const char *offline_state_client_get_object_path (OfflineStateClient *self);
 OfflineStateState offline_state_client_get_state (OfflineStateClient *self);
 gboolean offline_state_client_get_online (OfflineStateClient *self);
 OfflineStateCapabilities offline_state_client_get_capabilities (OfflineStateClient *self);
