@@ -12,13 +12,30 @@
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 
 /**
- * SECTION:offline-state-client
- * @title: OfflineStateClient
- * @short_description: A profile of the offline-state service
+ * OfflineStateClient:
  *
- * #OfflineStateClient opens one profile of `offline-stated` (MAPI's `HrOpenOfflineObj`),
- * advises for its state changes with signal delivery (`IMAPIOfflineMgr::Advise` with the
- * callback path `/`), and keeps its properties in step with the service.
+ * One profile of the offline-state service, as an application sees it.
+ *
+ * Opening a client (offline_state_client_new() or offline_state_client_new_sync()) finds
+ * the profile's offline object (MAPI's `HrOpenOfflineObj`), advises for its state changes
+ * with signal delivery (`IMAPIOfflineMgr::Advise` with the callback path `/`), and only
+ * then reads its properties: no transition can slip between the two.
+ *
+ * From then on the properties follow the service, and each transition of the profile
+ * (that its capabilities cover) is told by three emissions of
+ * [signal@OfflineState.Client::notification]: %OFFLINE_STATE_PHASE_START,
+ * %OFFLINE_STATE_PHASE_STATECHANGE and %OFFLINE_STATE_PHASE_DONE. The service tells
+ * property changes before the notification that follows them: during START,
+ * [property@OfflineState.Client:transitioning] is already %TRUE; during STATECHANGE,
+ * [property@OfflineState.Client:state] already has the new state.
+ *
+ * When the service leaves the bus, [property@OfflineState.Client:available] becomes
+ * %FALSE; when it comes back, the client advises again, reads the properties again, and
+ * [property@OfflineState.Client:available] becomes %TRUE. Disposing of the client
+ * unadvises.
+ *
+ * Errors of the service come as GDBus gives them: g_dbus_error_get_remote_error() names
+ * them, for example `org.offlinestate.OfflineState1.Error.Pending`.
  */
 
 G_DEFINE_ENUM_TYPE (OfflineStateState,
