@@ -225,8 +225,8 @@ is_not_found (const GError *error)
   return g_strcmp0 (name, OFFLINE_STATE_ERROR_NOT_FOUND) == 0;
 }
 
-GPtrArray *
-ctl_open_profiles (Ctl *ctl, const char *const *names, gboolean only_one, GError **error)
+static GPtrArray *
+open_profiles (Ctl *ctl, const char *const *names, gboolean only_one, GError **error)
 {
   g_autoptr (GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -244,6 +244,20 @@ ctl_open_profiles (Ctl *ctl, const char *const *names, gboolean only_one, GError
         }
     }
   return g_steal_pointer (&clients);
+}
+
+GPtrArray *
+ctl_open_profiles (Ctl *ctl, const char *profile, GError **error)
+{
+  g_auto (GStrv) names = NULL;
+
+  if (profile != NULL)
+    names = g_strdupv ((char *[]){ (char *) profile, NULL });
+  else if (ctl_connect (ctl, error))
+    names = offline_state_list_profiles_sync (ctl->connection, NULL, error);
+  if (names == NULL)
+    return NULL;
+  return open_profiles (ctl, (const char *const *) names, profile != NULL, error);
 }
 
 char *

@@ -123,7 +123,6 @@ ctl_monitor (Ctl *ctl, int argc, char **argv)
       entries);
   Monitor monitor = { FALSE, g_get_charset (NULL) ? "→" : "->" };
   g_autoptr (GError) error = NULL;
-  g_auto (GStrv) names = NULL;
   g_autoptr (GPtrArray) clients = NULL;
   guint sigint, sigterm;
   gboolean ok;
@@ -131,12 +130,7 @@ ctl_monitor (Ctl *ctl, int argc, char **argv)
   if (!ctl_parse (ctl, context, &argc, &argv) || !ctl_check_arguments (ctl, argc, 0, 0, NULL))
     return CTL_EXIT_USAGE;
   monitor.json = json;
-  if (profile != NULL)
-    names = g_strdupv ((char *[]){ profile, NULL });
-  else if (ctl_connect (ctl, &error))
-    names = offline_state_list_profiles_sync (ctl->connection, NULL, &error);
-  if (names != NULL)
-    clients = ctl_open_profiles (ctl, (const char *const *) names, profile != NULL, &error);
+  clients = ctl_open_profiles (ctl, profile, &error);
   if (clients == NULL)
     return ctl_report_error (error);
   for (guint i = 0; i < clients->len; i++)

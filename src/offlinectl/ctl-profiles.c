@@ -90,17 +90,11 @@ ctl_status (Ctl *ctl, int argc, char **argv)
       "sequence number of its last transition, and how many other clients advise it.",
       entries);
   g_autoptr (GError) error = NULL;
-  g_auto (GStrv) names = NULL;
   g_autoptr (GPtrArray) clients = NULL;
 
   if (!ctl_parse (ctl, context, &argc, &argv) || !ctl_check_arguments (ctl, argc, 0, 0, NULL))
     return CTL_EXIT_USAGE;
-  if (profile != NULL)
-    names = g_strdupv ((char *[]){ profile, NULL });
-  else if (ctl_connect (ctl, &error))
-    names = offline_state_list_profiles_sync (ctl->connection, NULL, &error);
-  if (names != NULL)
-    clients = ctl_open_profiles (ctl, (const char *const *) names, profile != NULL, &error);
+  clients = ctl_open_profiles (ctl, profile, &error);
   if (clients == NULL)
     return ctl_report_error (error);
 

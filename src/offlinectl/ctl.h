@@ -68,10 +68,9 @@ void ctl_quit (Ctl *ctl);
 /* Opens @profile on the bus: connects, then advises (the library does), then reads. */
 OfflineStateClient *ctl_open_profile (Ctl *ctl, const char *profile, GError **error);
 
-/* Opens every profile in @names (GPtrArray of OfflineStateClient); one that went away
- * meanwhile is left out, unless @only_one was asked for. */
-GPtrArray *
-ctl_open_profiles (Ctl *ctl, const char *const *names, gboolean only_one, GError **error);
+/* Opens @profile, or every profile when it is NULL (a GPtrArray of OfflineStateClient); of
+ * every profile, one that went away meanwhile is left out. */
+GPtrArray *ctl_open_profiles (Ctl *ctl, const char *profile, GError **error);
 
 /* Words (the states' and phases' are offline_state_*_to_string()). */
 /* "offline, online", "offline", "online" or "none". */
