@@ -14,8 +14,8 @@
 #include "os-error.h"
 #include "os-manager.h"
 #include "os-store.h"
+#include "spin.h"
 
-#define GUARD_MS   10000
 #define STATE_FILE "state.ini"
 #define LOG_DOMAIN "offline-state"
 
@@ -119,31 +119,6 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 }
 
 /* The main loop */
-
-typedef gboolean (*Condition) (gconstpointer data);
-
-static void
-on_guard (gpointer user_data)
-{
-  gboolean *expired = user_data;
-
-  *expired = TRUE;
-}
-
-static void
-spin_until (Condition condition, gconstpointer data)
-{
-  gboolean expired = FALSE;
-  guint guard = g_timeout_add_once (GUARD_MS, on_guard, &expired);
-
-  while (!condition (data))
-    {
-      if (expired)
-        g_error ("timed out after %u ms", GUARD_MS);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (guard);
-}
 
 static gboolean
 result_ready (gconstpointer data)

@@ -7,8 +7,8 @@
 #include "offline-state.h"
 #include "os-manager.h"
 #include "os-network.h"
+#include "spin.h"
 
-#define GUARD_MS 5000
 #define DELAY_MS 50
 /* Long enough for anything the follower would do after DELAY_MS to have happened. */
 #define QUIET_MS (DELAY_MS * 4)
@@ -159,40 +159,6 @@ typedef struct
   OsNetworkFollower *follower;
   OsProfile *profile; /* "default" */
 } Fixture;
-
-typedef gboolean (*Condition) (gconstpointer data);
-
-static void
-on_guard (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
-spin_until (Condition condition, gconstpointer data)
-{
-  gboolean expired = FALSE;
-  guint guard = g_timeout_add_once (GUARD_MS, on_guard, &expired);
-
-  while (!condition (data))
-    {
-      if (expired)
-        g_error ("timed out after %u ms", GUARD_MS);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (guard);
-}
-
-/* Runs the main loop for @ms: for what must not happen. */
-static void
-run_for (guint ms)
-{
-  gboolean expired = FALSE;
-
-  g_timeout_add_once (ms, on_guard, &expired);
-  while (!expired)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static gboolean
 is_settled (gconstpointer data)
@@ -457,7 +423,7 @@ test_sticky (Fixture *f, gconstpointer data)
 
   network (f, TRUE);
   spin_until (is_online, work);
-  run_for (QUIET_MS);
+  spin_for (QUIET_MS);
   assert_profile (work, MAPIOFFLINE_STATE_ONLINE, 2);
   assert_profile (f->profile, MAPIOFFLINE_STATE_OFFLINE, 1);
 }
@@ -477,7 +443,7 @@ test_client_takes_over (Fixture *f, gconstpointer data)
   client_set (work, MAPIOFFLINE_STATE_ONLINE);
 
   network (f, TRUE);
-  run_for (QUIET_MS);
+  spin_for (QUIET_MS);
   assert_profile (f->profile, MAPIOFFLINE_STATE_OFFLINE, 3);
   assert_profile (work, MAPIOFFLINE_STATE_ONLINE, 2);
 }
@@ -493,9 +459,9 @@ test_flapping (Fixture *f, gconstpointer data)
   network (f, TRUE);
   network (f, FALSE);
   network (f, TRUE);
-  run_for (DELAY_MS / 5);
+  spin_for (DELAY_MS / 5);
   network (f, FALSE);
-  run_for (QUIET_MS);
+  spin_for (QUIET_MS);
   assert_profile (f->profile, MAPIOFFLINE_STATE_OFFLINE, 1);
 
   network (f, TRUE);
@@ -551,7 +517,7 @@ test_transitioning_client_wins (Fixture *f, gconstpointer data)
   network (f, FALSE);
   spin_until (is_offline, f->profile);
   network (f, TRUE);
-  run_for (QUIET_MS);
+  spin_for (QUIET_MS);
   assert_profile (f->profile, MAPIOFFLINE_STATE_OFFLINE, 1);
 }
 
@@ -565,13 +531,13 @@ test_created_while_down (Fixture *f, gconstpointer data)
   spin_until (is_offline, f->profile);
   on = create (f, "on", MAPIOFFLINE_STATE_ONLINE);
   off = create (f, "off", MAPIOFFLINE_STATE_OFFLINE);
-  run_for (QUIET_MS);
+  spin_for (QUIET_MS);
   assert_profile (on, MAPIOFFLINE_STATE_ONLINE, 0);
   assert_profile (off, MAPIOFFLINE_STATE_OFFLINE, 0);
 
   network (f, TRUE);
   spin_until (is_online, f->profile);
-  run_for (QUIET_MS);
+  spin_for (QUIET_MS);
   assert_profile (on, MAPIOFFLINE_STATE_ONLINE, 0);
   assert_profile (off, MAPIOFFLINE_STATE_OFFLINE, 0);
 }
@@ -624,7 +590,7 @@ test_removed (Fixture *f, gconstpointer data)
   spin_until (is_offline, f->profile);
   /* "later" is settling: it must not be touched once removed. */
   spin_until (later_gone, f);
-  run_for (QUIET_MS);
+  spin_for (QUIET_MS);
 
   network (f, TRUE);
   spin_until (is_online, f->profile);
