@@ -251,6 +251,22 @@ harness_call (GDBusConnection *connection,
       method, parameters, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, error);
 }
 
+GError *
+harness_call_fails (GDBusConnection *connection,
+                    const char *path,
+                    const char *interface,
+                    const char *method,
+                    GVariant *parameters)
+{
+  g_autoptr (GVariant) reply = NULL;
+  GError *error = NULL;
+
+  reply = harness_call (connection, path, interface, method, parameters, &error);
+  g_assert_null (reply);
+  g_assert_nonnull (error);
+  return error;
+}
+
 GVariant *
 harness_call_ok (GDBusConnection *connection,
                  const char *path,

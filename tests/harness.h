@@ -72,6 +72,12 @@ GVariant *harness_call (GDBusConnection *connection,
                         const char *method,
                         GVariant *parameters,
                         GError **error);
+/* Same, but asserts failure and returns the error. */
+GError *harness_call_fails (GDBusConnection *connection,
+                            const char *path,
+                            const char *interface,
+                            const char *method,
+                            GVariant *parameters);
 /* Same, but asserts success. */
 GVariant *harness_call_ok (GDBusConnection *connection,
                            const char *path,

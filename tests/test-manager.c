@@ -27,23 +27,6 @@ static const char *const only_default[] = { "default", NULL };
 
 /* Calls. */
 
-/* A call that must fail: returns its error. */
-static GError *
-call_error (GDBusConnection *connection,
-            const char *path,
-            const char *interface,
-            const char *method,
-            GVariant *parameters)
-{
-  g_autoptr (GVariant) reply = NULL;
-  GError *error = NULL;
-
-  reply = harness_call (connection, path, interface, method, parameters, &error);
-  g_assert_null (reply);
-  g_assert_nonnull (error);
-  return error;
-}
-
 /* Asserts that @error (taken) is the D-Bus error @dbus_name, its message starting with
  * @prefix (may be NULL). */
 static void
@@ -66,16 +49,16 @@ expect_not_found (GError *error)
 }
 
 static GError *
-manager_call_error (Harness *h, const char *method, GVariant *parameters)
+manager_harness_call_fails (Harness *h, const char *method, GVariant *parameters)
 {
-  return call_error (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE, method, parameters);
+  return harness_call_fails (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE, method, parameters);
 }
 
 static GError *
 create_error (Harness *h, const char *name, guint capabilities, guint initial_state)
 {
-  return manager_call_error (h, "CreateOfflineObject",
-                             g_variant_new ("(suu)", name, capabilities, initial_state));
+  return manager_harness_call_fails (h, "CreateOfflineObject",
+                                     g_variant_new ("(suu)", name, capabilities, initial_state));
 }
 
 static char *
@@ -92,13 +75,13 @@ open_profile (Harness *h, const char *name, const char *guid)
 static GError *
 open_error (Harness *h, const char *name, const char *guid)
 {
-  return manager_call_error (h, "OpenOfflineObject", g_variant_new ("(ss)", name, guid));
+  return manager_harness_call_fails (h, "OpenOfflineObject", g_variant_new ("(ss)", name, guid));
 }
 
 static GError *
 remove_error (Harness *h, const char *name)
 {
-  return manager_call_error (h, "RemoveOfflineObject", g_variant_new ("(s)", name));
+  return manager_harness_call_fails (h, "RemoveOfflineObject", g_variant_new ("(s)", name));
 }
 
 /* Properties. */
@@ -588,13 +571,14 @@ test_remove (Harness *h, gconstpointer data)
   harness_remove_profile (h, "gone");
   assert_nothing_changed (h, only_default);
   /* GDBus answers a call on a path with no object with UnknownMethod. */
-  error =
-      call_error (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL);
+  error = harness_call_fails (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+                              "GetCurrentState", NULL);
   harness_assert_dbus_error (error, UNKNOWN_METHOD_ERROR, NULL);
   g_clear_error (&error);
-  expect_error (call_error (other, path, PROPERTIES_INTERFACE, "Get",
-                            g_variant_new ("(ss)", OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "State")),
-                UNKNOWN_METHOD_ERROR, NULL);
+  expect_error (
+      harness_call_fails (other, path, PROPERTIES_INTERFACE, "Get",
+                          g_variant_new ("(ss)", OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "State")),
+      UNKNOWN_METHOD_ERROR, NULL);
   expect_not_found (open_error (h, "gone", ""));
 
   /* Its advise went with it: the other connection, allowed one advise, may advise again,
@@ -686,19 +670,19 @@ test_no_emulation (Harness *h, gconstpointer data)
   g_assert_null (g_dbus_node_info_lookup_interface (node, OFFLINE_STATE_EMULATION_INTERFACE));
 
   /* GDBus answers a call of an interface that the object lacks with UnknownMethod. */
-  expect_error (call_error (h->client, DEFAULT_PATH, OFFLINE_STATE_EMULATION_INTERFACE,
-                            "SetTransitionDelay", g_variant_new ("(u)", 100)),
+  expect_error (harness_call_fails (h->client, DEFAULT_PATH, OFFLINE_STATE_EMULATION_INTERFACE,
+                                    "SetTransitionDelay", g_variant_new ("(u)", 100)),
                 UNKNOWN_METHOD_ERROR, NULL);
   /* ... and a property of it with InvalidArgs (GDBus's own message, no MAPI code). */
-  expect_error (
-      call_error (h->client, DEFAULT_PATH, PROPERTIES_INTERFACE, "Get",
-                  g_variant_new ("(ss)", OFFLINE_STATE_EMULATION_INTERFACE, "TransitionDelay")),
-      OFFLINE_STATE_ERROR_INVALID_ARGS, NULL);
+  expect_error (harness_call_fails (
+                    h->client, DEFAULT_PATH, PROPERTIES_INTERFACE, "Get",
+                    g_variant_new ("(ss)", OFFLINE_STATE_EMULATION_INTERFACE, "TransitionDelay")),
+                OFFLINE_STATE_ERROR_INVALID_ARGS, NULL);
 
   /* Nor do new profiles have it. */
   path = harness_create_profile (h, "plain", 0x3, MAPIOFFLINE_STATE_ONLINE);
-  expect_error (call_error (h->client, path, OFFLINE_STATE_EMULATION_INTERFACE, "SetCapabilities",
-                            g_variant_new ("(u)", 0x1)),
+  expect_error (harness_call_fails (h->client, path, OFFLINE_STATE_EMULATION_INTERFACE,
+                                    "SetCapabilities", g_variant_new ("(u)", 0x1)),
                 UNKNOWN_METHOD_ERROR, NULL);
   objects = get_managed_objects (h);
   assert_managed_object (objects, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, FALSE);
