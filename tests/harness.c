@@ -51,10 +51,10 @@ spawn_daemon (Harness *h, const char *const *argv, GError **error)
   launcher = g_subprocess_launcher_new (flags);
   /* Without --state-dir the daemon's defaults must not reach the user's own folders. */
   if (h->flags & HARNESS_NO_STATE_DIR)
-    {
-      g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", h->state_dir, TRUE);
-      g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", h->state_dir, TRUE);
-    }
+    g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", h->state_dir, TRUE);
+  /* Unique names repeat from one private bus to the next: each harness keeps its own
+   * runtime folder, so no daemon restores the advises another test left behind. */
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", h->runtime_dir, TRUE);
   return g_subprocess_launcher_spawnv (launcher, argv, error);
 }
 
@@ -133,6 +133,8 @@ harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_arg
   h->flags = flags;
   h->state_dir = g_dir_make_tmp ("offline-state-test-XXXXXX", &error);
   g_assert_no_error (error);
+  h->runtime_dir = g_dir_make_tmp ("offline-state-run-XXXXXX", &error);
+  g_assert_no_error (error);
   h->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_test_dbus_up (h->bus);
   h->client = harness_connect (h);
@@ -168,6 +170,8 @@ harness_teardown (Harness *h)
   g_clear_object (&h->bus);
   harness_remove_tree (h->state_dir);
   g_clear_pointer (&h->state_dir, g_free);
+  harness_remove_tree (h->runtime_dir);
+  g_clear_pointer (&h->runtime_dir, g_free);
 }
 
 void

@@ -15,8 +15,8 @@ G_BEGIN_DECLS
 typedef enum
 {
   HARNESS_FLAGS_NONE = 0,
-  /* No --state-dir: the daemon gets XDG_STATE_HOME and XDG_RUNTIME_DIR pointing at
-   * state_dir instead, so its defaults land there (and --ephemeral can be tested). */
+  /* No --state-dir: the daemon gets XDG_STATE_HOME pointing at state_dir instead, so its
+   * defaults land there (and --ephemeral can be tested). */
   HARNESS_NO_STATE_DIR = 1 << 0,
   /* The daemon's standard error is a pipe: g_subprocess_get_stderr_pipe (h->daemon). */
   HARNESS_STDERR_PIPE = 1 << 1,
@@ -25,7 +25,8 @@ typedef enum
 typedef struct
 {
   GTestDBus *bus;
-  char *state_dir; /* a fresh temporary folder, removed at teardown */
+  char *state_dir;   /* a fresh temporary folder, removed at teardown */
+  char *runtime_dir; /* the daemon's $XDG_RUNTIME_DIR, likewise */
   GSubprocess *daemon;
   GDBusConnection *client; /* the first client; harness_connect() makes more */
   HarnessFlags flags;      /* how harness_start_daemon() starts it */

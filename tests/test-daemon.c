@@ -341,6 +341,8 @@ teardown_bus_gone (Harness *h, gconstpointer data)
   g_clear_object (&h->bus);
   harness_remove_tree (h->state_dir);
   g_clear_pointer (&h->state_dir, g_free);
+  harness_remove_tree (h->runtime_dir);
+  g_clear_pointer (&h->runtime_dir, g_free);
 }
 
 static void
