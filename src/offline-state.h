@@ -32,10 +32,11 @@
 #define OFFLINE_STATE_GUID_GLOBAL_STATE "{FBEFFD93-B11F-4094-842B-96DCD31E63D1}"
 
 /* MAPI result codes that the service's error messages start with */
-#define OFFLINE_STATE_E_INVALIDARG     0x80070057u
-#define OFFLINE_STATE_E_PENDING        0x8000000Au
-#define OFFLINE_STATE_MAPI_E_NOT_FOUND 0x8004010Fu
-#define OFFLINE_STATE_E_NOINTERFACE    0x80004002u
+#define OFFLINE_STATE_E_INVALIDARG      0x80070057u
+#define OFFLINE_STATE_E_PENDING         0x8000000Au
+#define OFFLINE_STATE_MAPI_E_NOT_FOUND  0x8004010Fu
+#define OFFLINE_STATE_E_NOINTERFACE     0x80004002u
+#define OFFLINE_STATE_MAPI_E_DISK_ERROR 0x80040116u
 
 /* D-Bus names (the contract, §1) */
 #define OFFLINE_STATE_BUS_NAME             "org.offlinestate.OfflineState1"
@@ -59,6 +60,17 @@
 #define OFFLINE_STATE_ERROR_INVALID_ARGS    "org.freedesktop.DBus.Error.InvalidArgs"
 #define OFFLINE_STATE_ERROR_LIMITS_EXCEEDED "org.freedesktop.DBus.Error.LimitsExceeded"
 #define OFFLINE_STATE_ERROR_ACCESS_DENIED   "org.freedesktop.DBus.Error.AccessDenied"
+#define OFFLINE_STATE_ERROR_IO_ERROR        "org.freedesktop.DBus.Error.IOError"
+
+/* polkit, which authorizes the changes made on the system bus (the contract, §10) */
+#define OFFLINE_STATE_ACTION_SET_STATE       "org.offlinestate.OfflineState1.set-state"
+#define OFFLINE_STATE_ACTION_MANAGE_PROFILES "org.offlinestate.OfflineState1.manage-profiles"
+#define OFFLINE_STATE_ACTION_EMULATE         "org.offlinestate.OfflineState1.emulate"
+
+#define OFFLINE_STATE_POLKIT_BUS_NAME     "org.freedesktop.PolicyKit1"
+#define OFFLINE_STATE_POLKIT_PATH         "/org/freedesktop/PolicyKit1/Authority"
+#define OFFLINE_STATE_POLKIT_INTERFACE    "org.freedesktop.PolicyKit1.Authority"
+#define OFFLINE_STATE_POLKIT_CHECK_METHOD "CheckAuthorization"
 
 /* The profile that exists from the first start on */
 #define OFFLINE_STATE_DEFAULT_PROFILE "default"

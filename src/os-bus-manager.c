@@ -7,6 +7,7 @@
 #include "os-bus-manager.h"
 #include "os-bus-profile.h"
 #include "os-error.h"
+#include "os-validate.h"
 
 struct _OsBusManager
 {
@@ -14,6 +15,7 @@ struct _OsBusManager
 
   OsManager *manager;
   GDBusConnection *connection;
+  OsAuthority *authority;
   GDBusObjectManagerServer *object_manager;
   GHashTable *profiles; /* profile name → OsBusProfile */
   gboolean emulation;
@@ -28,6 +30,27 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusManager,
                                G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_MANAGER,
                                                       os_bus_manager_iface_init))
 
+static void
+open_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusManager *self = OS_BUS_MANAGER (object);
+  g_autoptr (GError) error = NULL;
+  const char *profile_name, *guid;
+  OsProfile *profile;
+  g_autofree char *path = NULL;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s)", &profile_name,
+                 &guid);
+  profile = os_manager_open (self->manager, profile_name, guid, &error);
+  if (profile == NULL)
+    {
+      os_error_return (invocation, error);
+      return;
+    }
+  path = os_bus_profile_path_for_name (profile_name);
+  os_dbus_manager_complete_open_offline_object (OS_DBUS_MANAGER (self), invocation, path);
+}
+
 static gboolean
 handle_open_offline_object (OsDBusManager *iface,
                             GDBusMethodInvocation *invocation,
@@ -35,17 +58,8 @@ handle_open_offline_object (OsDBusManager *iface,
                             const char *guid)
 {
   OsBusManager *self = OS_BUS_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
-  OsProfile *profile = os_manager_open (self->manager, profile_name, guid, &error);
-  g_autofree char *path = NULL;
 
-  if (profile == NULL)
-    {
-      os_error_return (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  path = os_bus_profile_path_for_name (profile_name);
-  os_dbus_manager_complete_open_offline_object (iface, invocation, path);
+  os_authority_check (self->authority, invocation, G_OBJECT (self), open_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -75,6 +89,21 @@ create_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", path));
 }
 
+/* Whether the profile exists, and how many there are, is read here, after polkit's
+ * answer: anything may have changed while it was deciding. */
+static void
+create_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusManager *self = OS_BUS_MANAGER (object);
+  const char *profile_name;
+  guint capabilities, initial_state;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&suu)", &profile_name,
+                 &capabilities, &initial_state);
+  os_manager_create_async (self->manager, profile_name, capabilities, initial_state, create_done,
+                           invocation);
+}
+
 static gboolean
 handle_create_offline_object (OsDBusManager *iface,
                               GDBusMethodInvocation *invocation,
@@ -83,9 +112,14 @@ handle_create_offline_object (OsDBusManager *iface,
                               guint initial_state)
 {
   OsBusManager *self = OS_BUS_MANAGER (iface);
+  g_autoptr (GError) error = NULL;
 
-  os_manager_create_async (self->manager, profile_name, capabilities, initial_state, create_done,
-                           invocation);
+  if (!os_validate_profile_name (profile_name, &error) ||
+      !os_validate_capabilities (capabilities, &error) ||
+      !os_validate_state (initial_state, &error))
+    os_error_return (invocation, error);
+  else
+    os_authority_check (self->authority, invocation, G_OBJECT (self), create_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -101,14 +135,28 @@ remove_done (GObject *source, GAsyncResult *result, gpointer user_data)
     os_error_return (invocation, error);
 }
 
+static void
+remove_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusManager *self = OS_BUS_MANAGER (object);
+  const char *profile_name;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &profile_name);
+  os_manager_remove_async (self->manager, profile_name, remove_done, invocation);
+}
+
 static gboolean
 handle_remove_offline_object (OsDBusManager *iface,
                               GDBusMethodInvocation *invocation,
                               const char *profile_name)
 {
   OsBusManager *self = OS_BUS_MANAGER (iface);
+  g_autoptr (GError) error = NULL;
 
-  os_manager_remove_async (self->manager, profile_name, remove_done, invocation);
+  if (os_validate_profile_name (profile_name, &error))
+    os_authority_check (self->authority, invocation, G_OBJECT (self), remove_authorized);
+  else
+    os_error_return (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -124,8 +172,8 @@ static void
 on_profile_added (OsManager *manager, OsProfile *profile, OsBusManager *self)
 {
   const OsLimits *limits = os_manager_get_limits (manager);
-  OsBusProfile *bus_profile =
-      os_bus_profile_new (profile, self->connection, limits->notify_timeout_ms, self->emulation);
+  OsBusProfile *bus_profile = os_bus_profile_new (profile, self->connection, self->authority,
+                                                  limits->notify_timeout_ms, self->emulation);
 
   g_hash_table_insert (self->profiles, g_strdup (os_profile_get_name (profile)), bus_profile);
   g_dbus_object_manager_server_export (self->object_manager,
@@ -175,6 +223,7 @@ os_bus_manager_dispose (GObject *object)
   g_clear_pointer (&self->profiles, g_hash_table_unref);
   g_clear_object (&self->object_manager);
   g_clear_object (&self->manager);
+  g_clear_object (&self->authority);
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (os_bus_manager_parent_class)->dispose (object);
 }
@@ -204,6 +253,7 @@ OsBusManager *
 os_bus_manager_new (OsManager *manager,
                     GDBusConnection *connection,
                     gboolean emulation,
+                    gboolean system_bus,
                     GError **error)
 {
   OsBusManager *self = g_object_new (OS_TYPE_BUS_MANAGER, NULL);
@@ -211,6 +261,7 @@ os_bus_manager_new (OsManager *manager,
 
   self->manager = g_object_ref (manager);
   self->connection = g_object_ref (connection);
+  self->authority = os_authority_new (system_bus ? connection : NULL);
   self->emulation = emulation;
   self->object_manager = g_dbus_object_manager_server_new (OFFLINE_STATE_MANAGER_PATH);
 

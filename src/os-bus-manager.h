@@ -3,6 +3,7 @@
  */
 #pragma once
 
+#include "os-authority.h"
 #include "os-dbus-generated.h"
 #include "os-manager.h"
 
@@ -13,9 +14,12 @@ G_BEGIN_DECLS
 #define OS_TYPE_BUS_MANAGER (os_bus_manager_get_type ())
 G_DECLARE_FINAL_TYPE (OsBusManager, os_bus_manager, OS, BUS_MANAGER, OsDBusManagerSkeleton)
 
+/* @system_bus: the calls that change something are authorized through polkit, on
+ * @connection (the contract, §10); on the session bus nothing is checked. */
 OsBusManager *os_bus_manager_new (OsManager *manager,
                                   GDBusConnection *connection,
                                   gboolean emulation,
+                                  gboolean system_bus,
                                   GError **error);
 
 /* Takes every object off the bus. */

@@ -6,6 +6,7 @@
 #include "offline-state.h"
 #include "os-bus-profile.h"
 #include "os-error.h"
+#include "os-validate.h"
 
 struct _OsBusProfile
 {
@@ -15,6 +16,7 @@ struct _OsBusProfile
   GDBusConnection *connection;
   OsDBusObjectSkeleton *object;
   OsDBusEmulation *emulation; /* NULL with --no-emulation */
+  OsAuthority *authority;
   guint notify_timeout_ms;
 };
 
@@ -68,6 +70,36 @@ set_state_done (GObject *source, GAsyncResult *result, gpointer user_data)
     os_error_return (invocation, error);
 }
 
+/* A profile removed while polkit was deciding has no object left to act on: the call
+ * finds it gone, as it would have had it come a moment later. */
+static gboolean
+return_if_removed (OsBusProfile *self, GDBusMethodInvocation *invocation)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
+    return FALSE;
+  os_set_error (&error, OS_ERROR_NOT_FOUND,
+                "profile '%s' was removed while the call waited for authorization",
+                os_profile_get_name (self->profile));
+  os_error_return (invocation, error);
+  return TRUE;
+}
+
+/* Pending or not is read here, after polkit's answer, not when the call came in. */
+static void
+set_state_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  guint flags, mask, state;
+
+  if (return_if_removed (self, invocation))
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuu)", &flags, &mask,
+                 &state);
+  os_profile_set_state_async (self->profile, flags, mask, state, set_state_done, invocation);
+}
+
 static gboolean
 handle_set_current_state (OsDBusOfflineMgr *iface,
                           GDBusMethodInvocation *invocation,
@@ -76,10 +108,24 @@ handle_set_current_state (OsDBusOfflineMgr *iface,
                           guint state)
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
+  g_autoptr (GError) error = NULL;
 
-  if (!return_injected_failure (self, invocation))
-    os_profile_set_state_async (self->profile, flags, mask, state, set_state_done, invocation);
+  if (return_injected_failure (self, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+  if (os_validate_set_state (flags, mask, state, &error))
+    os_authority_check (self->authority, invocation, G_OBJECT (self), set_state_authorized);
+  else
+    os_error_return (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+get_capabilities_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+
+  os_dbus_offline_mgr_complete_get_capabilities (OS_DBUS_OFFLINE_MGR (self), invocation,
+                                                 os_profile_get_capabilities (self->profile));
 }
 
 static gboolean
@@ -88,9 +134,17 @@ handle_get_capabilities (OsDBusOfflineMgr *iface, GDBusMethodInvocation *invocat
   OsBusProfile *self = OS_BUS_PROFILE (iface);
 
   if (!return_injected_failure (self, invocation))
-    os_dbus_offline_mgr_complete_get_capabilities (iface, invocation,
-                                                   os_profile_get_capabilities (self->profile));
+    os_authority_check (self->authority, invocation, G_OBJECT (self), get_capabilities_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+get_current_state_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+
+  os_dbus_offline_mgr_complete_get_current_state (OS_DBUS_OFFLINE_MGR (self), invocation,
+                                                  os_profile_get_state (self->profile));
 }
 
 static gboolean
@@ -99,9 +153,27 @@ handle_get_current_state (OsDBusOfflineMgr *iface, GDBusMethodInvocation *invoca
   OsBusProfile *self = OS_BUS_PROFILE (iface);
 
   if (!return_injected_failure (self, invocation))
-    os_dbus_offline_mgr_complete_get_current_state (iface, invocation,
-                                                    os_profile_get_state (self->profile));
+    os_authority_check (self->authority, invocation, G_OBJECT (self), get_current_state_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+advise_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  g_autoptr (GError) error = NULL;
+  guint flags, client_token, callback_type, advise_types, state_mask, token;
+  const char *callback;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuu&ouu)", &flags,
+                 &client_token, &callback_type, &callback, &advise_types, &state_mask);
+  token =
+      os_profile_advise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
+                         client_token, callback_type, callback, advise_types, state_mask, &error);
+  if (token == 0)
+    os_error_return (invocation, error);
+  else
+    os_dbus_offline_mgr_complete_advise (OS_DBUS_OFFLINE_MGR (self), invocation, token);
 }
 
 static gboolean
@@ -115,19 +187,26 @@ handle_advise (OsDBusOfflineMgr *iface,
                guint state_mask)
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
-  g_autoptr (GError) error = NULL;
-  guint token;
 
-  if (return_injected_failure (self, invocation))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  token =
-      os_profile_advise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
-                         client_token, callback_type, callback, advise_types, state_mask, &error);
-  if (token == 0)
-    os_error_return (invocation, error);
-  else
-    os_dbus_offline_mgr_complete_advise (iface, invocation, token);
+  if (!return_injected_failure (self, invocation))
+    os_authority_check (self->authority, invocation, G_OBJECT (self), advise_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+unadvise_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  g_autoptr (GError) error = NULL;
+  guint flags, advise_token;
+
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uu)", &flags,
+                 &advise_token);
+  if (os_profile_unadvise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
+                           advise_token, &error))
+    os_dbus_offline_mgr_complete_unadvise (OS_DBUS_OFFLINE_MGR (self), invocation);
+  else
+    os_error_return (invocation, error);
 }
 
 static gboolean
@@ -137,15 +216,9 @@ handle_unadvise (OsDBusOfflineMgr *iface,
                  guint advise_token)
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
-  g_autoptr (GError) error = NULL;
 
-  if (return_injected_failure (self, invocation))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (os_profile_unadvise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
-                           advise_token, &error))
-    os_dbus_offline_mgr_complete_unadvise (iface, invocation);
-  else
-    os_error_return (invocation, error);
+  if (!return_injected_failure (self, invocation))
+    os_authority_check (self->authority, invocation, G_OBJECT (self), unadvise_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -171,15 +244,48 @@ set_capabilities_done (GObject *source, GAsyncResult *result, gpointer user_data
     os_error_return (invocation, error);
 }
 
+static void
+set_capabilities_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  guint capabilities;
+
+  if (return_if_removed (self, invocation))
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u)", &capabilities);
+  os_profile_set_capabilities_async (self->profile, capabilities, set_capabilities_done,
+                                     invocation);
+}
+
 static gboolean
 handle_set_capabilities (OsDBusEmulation *emulation,
                          GDBusMethodInvocation *invocation,
                          guint capabilities,
                          OsBusProfile *self)
 {
-  os_profile_set_capabilities_async (self->profile, capabilities, set_capabilities_done,
-                                     invocation);
+  g_autoptr (GError) error = NULL;
+
+  if (os_validate_capabilities (capabilities, &error))
+    os_authority_check (self->authority, invocation, G_OBJECT (self), set_capabilities_authorized);
+  else
+    os_error_return (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+set_transition_delay_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  g_autoptr (GError) error = NULL;
+  guint milliseconds;
+
+  if (return_if_removed (self, invocation))
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u)", &milliseconds);
+  if (os_profile_set_transition_delay (self->profile, milliseconds, &error))
+    os_dbus_emulation_complete_set_transition_delay (self->emulation, invocation);
+  else
+    os_error_return (invocation, error);
 }
 
 static gboolean
@@ -190,11 +296,26 @@ handle_set_transition_delay (OsDBusEmulation *emulation,
 {
   g_autoptr (GError) error = NULL;
 
-  if (os_profile_set_transition_delay (self->profile, milliseconds, &error))
-    os_dbus_emulation_complete_set_transition_delay (emulation, invocation);
+  if (os_validate_transition_delay (milliseconds, &error))
+    os_authority_check (self->authority, invocation, G_OBJECT (self),
+                        set_transition_delay_authorized);
   else
     os_error_return (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+inject_notification_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  guint notify_type, mask, old_state, new_state;
+
+  if (return_if_removed (self, invocation))
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuuu)", &notify_type,
+                 &mask, &old_state, &new_state);
+  os_profile_inject_notification (self->profile, notify_type, mask, old_state, new_state);
+  os_dbus_emulation_complete_inject_notification (self->emulation, invocation);
 }
 
 static gboolean
@@ -206,9 +327,26 @@ handle_inject_notification (OsDBusEmulation *emulation,
                             guint new_state,
                             OsBusProfile *self)
 {
-  os_profile_inject_notification (self->profile, notify_type, mask, old_state, new_state);
-  os_dbus_emulation_complete_inject_notification (emulation, invocation);
+  os_authority_check (self->authority, invocation, G_OBJECT (self), inject_notification_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+fail_next_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  g_autoptr (GError) error = NULL;
+  const char *method, *error_name;
+  guint count;
+
+  if (return_if_removed (self, invocation))
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&su)", &method,
+                 &error_name, &count);
+  if (os_profile_fail_next (self->profile, method, error_name, count, &error))
+    os_dbus_emulation_complete_fail_next (self->emulation, invocation);
+  else
+    os_error_return (invocation, error);
 }
 
 static gboolean
@@ -221,8 +359,8 @@ handle_fail_next (OsDBusEmulation *emulation,
 {
   g_autoptr (GError) error = NULL;
 
-  if (os_profile_fail_next (self->profile, method, error_name, count, &error))
-    os_dbus_emulation_complete_fail_next (emulation, invocation);
+  if (os_validate_fail_next (method, error_name, count, &error))
+    os_authority_check (self->authority, invocation, G_OBJECT (self), fail_next_authorized);
   else
     os_error_return (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -326,6 +464,7 @@ os_bus_profile_dispose (GObject *object)
   if (self->emulation != NULL)
     g_signal_handlers_disconnect_by_data (self->emulation, self);
   g_clear_object (&self->emulation);
+  g_clear_object (&self->authority);
   g_clear_object (&self->object);
   g_clear_object (&self->profile);
   g_clear_object (&self->connection);
@@ -368,6 +507,7 @@ setup_emulation (OsBusProfile *self)
 OsBusProfile *
 os_bus_profile_new (OsProfile *profile,
                     GDBusConnection *connection,
+                    OsAuthority *authority,
                     guint notify_timeout_ms,
                     gboolean emulation)
 {
@@ -376,6 +516,7 @@ os_bus_profile_new (OsProfile *profile,
 
   self->profile = g_object_ref (profile);
   self->connection = g_object_ref (connection);
+  self->authority = g_object_ref (authority);
   self->notify_timeout_ms = notify_timeout_ms;
   self->object = os_dbus_object_skeleton_new (path);
 

@@ -3,6 +3,7 @@
  */
 #pragma once
 
+#include "os-authority.h"
 #include "os-dbus-generated.h"
 #include "os-profile.h"
 
@@ -13,8 +14,10 @@ G_BEGIN_DECLS
 #define OS_TYPE_BUS_PROFILE (os_bus_profile_get_type ())
 G_DECLARE_FINAL_TYPE (OsBusProfile, os_bus_profile, OS, BUS_PROFILE, OsDBusOfflineMgrSkeleton)
 
+/* Every call goes through @authority before it acts. */
 OsBusProfile *os_bus_profile_new (OsProfile *profile,
                                   GDBusConnection *connection,
+                                  OsAuthority *authority,
                                   guint notify_timeout_ms,
                                   gboolean emulation);
 

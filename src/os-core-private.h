@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "os-journal.h"
 #include "os-manager.h"
 #include "os-profile.h"
 #include "os-store.h"
@@ -24,14 +25,19 @@ gboolean os_profile_check_not_transitioning (OsProfile *self, GError **error);
  * profile forgets it and stops waiting for its reply. */
 void os_profile_forget_advise (OsProfile *self, OsAdvise *advise);
 
-/* Registers a new advise for @owner: checks the limits, gives it its token. */
+/* Registers a new advise for @owner: checks the limits, gives it @token, or the next
+ * token when @token is 0. */
 OsAdvise *os_manager_add_advise (OsManager *self,
                                  OsProfile *profile,
                                  const char *owner,
+                                 guint token,
                                  guint client_token,
                                  const char *callback,
                                  guint state_mask,
                                  GError **error);
+
+/* An advise kept in the runtime folder by an earlier run, live again with its token. */
+gboolean os_profile_restore_advise (OsProfile *self, const OsAdviseRecord *record, GError **error);
 OsAdvise *os_manager_lookup_advise (OsManager *self, guint token);
 void os_manager_remove_advise (OsManager *self, OsAdvise *advise);
 

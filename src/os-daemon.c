@@ -25,6 +25,7 @@ typedef struct
   gboolean verbose;
   gboolean version;
   char *state_dir;
+  char *runtime_dir;
   gboolean ephemeral;
   gboolean no_emulation;
   gboolean follow_network;
@@ -42,6 +43,8 @@ typedef struct
   GMainLoop *loop;
   guint owner_id;
   gboolean name_acquired;
+  gboolean restored;
+  char *bus_id;
   int status;
 } Daemon;
 
@@ -99,6 +102,10 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
       "Where the persisted state lives (default: $XDG_STATE_HOME/offline-state, or "
       "/var/lib/offline-state with --system)",
       "DIR" },
+    { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &options->runtime_dir,
+      "Where the advises are kept across restarts (default: $XDG_RUNTIME_DIR/offline-state, or "
+      "/run/offline-state with --system)",
+      "DIR" },
     { "ephemeral", 0, 0, G_OPTION_ARG_NONE, &options->ephemeral, "Keep nothing on disk", NULL },
     { "notify-timeout", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit,
       "How long one callback Notify may take, 1 to 600000 (default: 5000)", "MS" },
@@ -139,10 +146,11 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
                            "--session and --system exclude each other");
       return FALSE;
     }
-  if (options->ephemeral && options->state_dir != NULL)
+  if (options->ephemeral && (options->state_dir != NULL || options->runtime_dir != NULL))
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                           "--ephemeral keeps nothing on disk: it takes no --state-dir");
+                           "--ephemeral keeps nothing on disk: it takes no --state-dir or "
+                           "--runtime-dir");
       return FALSE;
     }
   return TRUE;
@@ -154,6 +162,14 @@ default_state_dir (const Options *options)
   if (options->system)
     return g_strdup ("/var/lib/offline-state");
   return g_build_filename (g_get_user_state_dir (), "offline-state", NULL);
+}
+
+static char *
+default_runtime_dir (const Options *options)
+{
+  if (options->system)
+    return g_strdup ("/run/offline-state");
+  return g_build_filename (g_get_user_runtime_dir (), "offline-state", NULL);
 }
 
 static void
@@ -180,6 +196,9 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
 
   daemon->name_acquired = TRUE;
   g_debug ("Owns %s", name);
+  /* Only the instance that serves the bus writes the advise journal. */
+  if (daemon->restored)
+    os_manager_keep_advises (daemon->manager);
 }
 
 static void
@@ -215,11 +234,74 @@ on_connection_closed (GDBusConnection *connection,
   stop (daemon, EXIT_FAILURE);
 }
 
+static void
+own_name (Daemon *daemon)
+{
+  GBusNameOwnerFlags flags = G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT;
+
+  if (daemon->options.replace)
+    flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
+  daemon->owner_id =
+      g_bus_own_name_on_connection (daemon->connection, OFFLINE_STATE_BUS_NAME, flags,
+                                    on_name_acquired, on_name_lost, daemon, NULL);
+}
+
+/* The clients on the bus now; the NameOwnerChanged subscription already in place tells of
+ * those that leave after this answer, so none is restored after it has gone. */
+static void
+on_names_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autofree char *runtime_dir = NULL;
+  g_autofree const char **names = NULL;
+
+  /* The loop ended while the bus answered: the daemon is shutting down. */
+  if (!g_main_loop_is_running (daemon->loop))
+    return;
+  if (reply == NULL)
+    {
+      g_warning ("No advises restored: cannot list the names on the bus: %s", error->message);
+      own_name (daemon);
+      return;
+    }
+  g_variant_get (reply, "(^a&s)", &names);
+  runtime_dir = daemon->options.runtime_dir ? g_strdup (daemon->options.runtime_dir)
+                                            : default_runtime_dir (&daemon->options);
+  os_manager_restore_advises (daemon->manager, runtime_dir, daemon->bus_id, names);
+  daemon->restored = TRUE;
+  own_name (daemon);
+}
+
+static void
+on_bus_id (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  /* The loop ended while the bus answered: the daemon is shutting down. */
+  if (!g_main_loop_is_running (daemon->loop))
+    return;
+  if (reply == NULL)
+    {
+      g_warning ("No advises restored: cannot read the bus's ID: %s", error->message);
+      own_name (daemon);
+      return;
+    }
+  g_variant_get (reply, "(s)", &daemon->bus_id);
+  g_dbus_connection_call (daemon->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "ListNames", NULL, G_VARIANT_TYPE ("(as)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_names_listed, daemon);
+}
+
 static gboolean
 start (Daemon *daemon, GError **error)
 {
   Options *options = &daemon->options;
-  GBusNameOwnerFlags flags = G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT;
   g_autofree char *state_dir = NULL;
 
   if (!options->ephemeral)
@@ -235,18 +317,19 @@ start (Daemon *daemon, GError **error)
   g_signal_connect (daemon->connection, "closed", G_CALLBACK (on_connection_closed), daemon);
 
   /* Objects first, then the name: a client that enumerates at once sees them all. */
-  daemon->bus_manager =
-      os_bus_manager_new (daemon->manager, daemon->connection, !options->no_emulation, error);
+  daemon->bus_manager = os_bus_manager_new (daemon->manager, daemon->connection,
+                                            !options->no_emulation, options->system, error);
   if (daemon->bus_manager == NULL)
     return FALSE;
   if (options->follow_network)
     daemon->network_follower = os_network_follower_new (
         daemon->manager, g_network_monitor_get_default (), options->reconnect_delay_ms);
-  if (options->replace)
-    flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
-  daemon->owner_id =
-      g_bus_own_name_on_connection (daemon->connection, OFFLINE_STATE_BUS_NAME, flags,
-                                    on_name_acquired, on_name_lost, daemon, NULL);
+  if (options->ephemeral)
+    own_name (daemon);
+  else
+    g_dbus_connection_call (daemon->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus", "GetId", NULL, G_VARIANT_TYPE ("(s)"),
+                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_bus_id, daemon);
   return TRUE;
 }
 
@@ -277,6 +360,8 @@ shut_down (Daemon *daemon)
   g_clear_object (&daemon->manager);
   g_clear_pointer (&daemon->loop, g_main_loop_unref);
   g_free (daemon->options.state_dir);
+  g_free (daemon->options.runtime_dir);
+  g_free (daemon->bus_id);
 }
 
 int
@@ -296,12 +381,14 @@ os_daemon_main (int argc, char **argv)
     {
       g_printerr ("offline-stated: %s (see --help)\n", error->message);
       g_free (daemon.options.state_dir);
+      g_free (daemon.options.runtime_dir);
       return EXIT_USAGE;
     }
   if (daemon.options.version)
     {
       g_print ("offline-stated %s\n", PACKAGE_VERSION);
       g_free (daemon.options.state_dir);
+      g_free (daemon.options.runtime_dir);
       return EXIT_SUCCESS;
     }
   if (daemon.options.verbose)

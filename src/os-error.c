@@ -24,6 +24,8 @@ static const OsErrorInfo error_table[] = {
   [OS_ERROR_EXISTS] = { OFFLINE_STATE_ERROR_EXISTS, NULL, 0 },
   [OS_ERROR_LIMITS_EXCEEDED] = { OFFLINE_STATE_ERROR_LIMITS_EXCEEDED, NULL, 0 },
   [OS_ERROR_ACCESS_DENIED] = { OFFLINE_STATE_ERROR_ACCESS_DENIED, NULL, 0 },
+  [OS_ERROR_IO_ERROR] = { OFFLINE_STATE_ERROR_IO_ERROR, "MAPI_E_DISK_ERROR",
+                          OFFLINE_STATE_MAPI_E_DISK_ERROR },
 };
 
 /* Only the service's own names are registered: the org.freedesktop.DBus.Error names

@@ -18,6 +18,7 @@ typedef enum
   OS_ERROR_EXISTS,
   OS_ERROR_LIMITS_EXCEEDED,
   OS_ERROR_ACCESS_DENIED,
+  OS_ERROR_IO_ERROR, /* a change that was made but could not be saved */
 } OsError;
 
 #define OS_ERROR (os_error_quark ())

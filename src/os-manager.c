@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SAVE_RETRY_FIRST_S 1
+#define SAVE_RETRY_MAX_S   60
+
 struct _OsManager
 {
   GObject parent_instance;
@@ -22,6 +25,10 @@ struct _OsManager
   GHashTable *advises;  /* token → OsAdvise: holds the advise's own reference */
   GHashTable *clients;  /* unique name → OsClient */
   guint last_token;
+  OsJournal *journal;  /* NULL: advises are kept in memory only */
+  gboolean keeping;    /* the journal takes every change */
+  guint retry_id;      /* the next try after a failed write */
+  guint retry_seconds; /* 0 while writes succeed */
 };
 
 G_DEFINE_FINAL_TYPE (OsManager, os_manager, G_TYPE_OBJECT)
@@ -107,6 +114,10 @@ os_manager_dispose (GObject *object)
 {
   OsManager *self = OS_MANAGER (object);
 
+  /* The advises outlive this run (contract §8): the journal must not hear them go. */
+  g_clear_object (&self->journal);
+  self->keeping = FALSE;
+  g_clear_handle_id (&self->retry_id, g_source_remove);
   if (self->advises != NULL)
     {
       g_autoptr (GPtrArray) doomed = collect_where (self, NULL);
@@ -301,13 +312,58 @@ os_manager_open (OsManager *self, const char *name, const char *guid, GError **e
   return lookup_or_fail (self, name, error);
 }
 
+static void note_save_result (OsManager *self, const GError *error);
+
+static void
+retry_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (OsManager) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  os_store_save_finish (OS_STORE (source), result, &error);
+  note_save_result (self, error);
+}
+
+static gboolean
+on_retry (gpointer user_data)
+{
+  OsManager *self = user_data;
+
+  self->retry_id = 0;
+  os_store_save_async (self->store, NULL, retry_done, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+/* A failed write is tried again, at growing intervals, until one succeeds: the state in
+ * memory is the truth, and a full disk or a missing folder may be fixed at any time. */
+static void
+note_save_result (OsManager *self, const GError *error)
+{
+  if (error == NULL)
+    {
+      if (self->retry_seconds != 0)
+        g_message ("Saved %s again", os_store_get_path (self->store));
+      self->retry_seconds = 0;
+      g_clear_handle_id (&self->retry_id, g_source_remove);
+      return;
+    }
+  if (self->retry_id != 0)
+    return;
+  self->retry_seconds = CLAMP (self->retry_seconds * 2, SAVE_RETRY_FIRST_S, SAVE_RETRY_MAX_S);
+  g_message ("Will try to save %s again in %u s", os_store_get_path (self->store),
+             self->retry_seconds);
+  self->retry_id = g_timeout_add_seconds (self->retry_seconds, on_retry, self);
+}
+
 static void
 save_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
 
-  if (os_store_save_finish (OS_STORE (source), result, &error))
+  os_store_save_finish (OS_STORE (source), result, &error);
+  note_save_result (g_task_get_source_object (task), error);
+  if (error == NULL)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -447,6 +503,7 @@ OsAdvise *
 os_manager_add_advise (OsManager *self,
                        OsProfile *profile,
                        const char *owner,
+                       guint token,
                        guint client_token,
                        const char *callback,
                        guint state_mask,
@@ -469,8 +526,13 @@ os_manager_add_advise (OsManager *self,
                     g_hash_table_size (self->advises));
       return NULL;
     }
+  if (token != 0 && g_hash_table_contains (self->advises, GUINT_TO_POINTER (token)))
+    {
+      os_set_error (error, OS_ERROR_INVALID_ARGS, "advise token %u is live already", token);
+      return NULL;
+    }
   /* A token is never handed out twice in one run; 2^32 - 1 of them is the end. */
-  if (self->last_token == G_MAXUINT)
+  if (token == 0 && self->last_token == G_MAXUINT)
     {
       os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
                     "every advise token of this run has been handed out");
@@ -485,7 +547,8 @@ os_manager_add_advise (OsManager *self,
     }
   advise = g_new0 (OsAdvise, 1);
   g_ref_count_init (&advise->ref);
-  advise->token = ++self->last_token;
+  advise->token = token != 0 ? token : ++self->last_token;
+  self->last_token = MAX (self->last_token, advise->token);
   advise->client_token = client_token;
   advise->state_mask = state_mask;
   advise->callback = g_strdup (callback);
@@ -495,6 +558,15 @@ os_manager_add_advise (OsManager *self,
   advise->client_link.data = advise;
   g_queue_push_tail_link (&client->advises, &advise->client_link);
   g_hash_table_insert (self->advises, GUINT_TO_POINTER (advise->token), advise);
+  if (self->keeping)
+    {
+      OsAdviseRecord record = {
+        advise->token,  advise->client_token, advise->state_mask,
+        (char *) owner, advise->callback,     (char *) os_profile_get_name (profile),
+      };
+
+      os_journal_add (self->journal, &record);
+    }
   return advise;
 }
 
@@ -519,6 +591,8 @@ os_manager_remove_advise (OsManager *self, OsAdvise *advise)
   advise->client = NULL;
   advise->profile = NULL;
   g_hash_table_remove (self->advises, GUINT_TO_POINTER (advise->token));
+  if (self->keeping)
+    os_journal_remove (self->journal, advise->token);
   if (g_queue_is_empty (&client->advises))
     {
       g_signal_emit (self, signals[SIGNAL_CLIENT_REMOVED], 0, client->name);
@@ -539,4 +613,80 @@ os_manager_client_vanished (OsManager *self, const char *name)
   g_debug ("%s left the bus; removing its advises (%u)", name, client->advises.length);
   doomed = collect_queue (&client->advises);
   remove_all (self, doomed);
+}
+
+/* Advises kept in the runtime folder */
+
+static GPtrArray *
+dup_advise_records (gpointer user_data)
+{
+  OsManager *self = user_data;
+  GPtrArray *records = g_ptr_array_new_full (g_hash_table_size (self->advises),
+                                             (GDestroyNotify) os_advise_record_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->advises);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      OsAdvise *advise = value;
+
+      g_ptr_array_add (
+          records, os_advise_record_new (advise->token, advise->client_token, advise->state_mask,
+                                         os_advise_get_owner (advise), advise->callback,
+                                         os_profile_get_name (advise->profile)));
+    }
+  return records;
+}
+
+static gboolean
+restore_one (OsManager *self, const OsAdviseRecord *record, GHashTable *on_bus)
+{
+  OsProfile *profile = g_hash_table_lookup (self->profiles, record->profile);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_hash_table_contains (on_bus, record->owner) || profile == NULL)
+    {
+      g_debug ("Advise %u of %s not restored: %s", record->token, record->owner,
+               profile == NULL ? "its profile is gone" : "its owner left the bus");
+      return FALSE;
+    }
+  if (!os_profile_restore_advise (profile, record, &error))
+    {
+      g_warning ("Advise %u of %s not restored: %s", record->token, record->owner, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+guint
+os_manager_restore_advises (OsManager *self,
+                            const char *runtime_dir,
+                            const char *bus_id,
+                            const char *const *names_on_bus)
+{
+  g_autoptr (GHashTable) on_bus = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) records = NULL;
+  guint last_token, restored = 0;
+
+  g_return_val_if_fail (self->journal == NULL, 0);
+  self->journal = os_journal_new (runtime_dir, bus_id, dup_advise_records, self);
+  records = os_journal_load (self->journal, &last_token);
+  for (guint i = 0; names_on_bus[i] != NULL; i++)
+    g_hash_table_add (on_bus, (gpointer) names_on_bus[i]);
+  for (guint i = 0; i < records->len; i++)
+    restored += restore_one (self, g_ptr_array_index (records, i), on_bus);
+  self->last_token = MAX (self->last_token, last_token);
+  if (records->len > 0)
+    g_message ("Restored %u of %u advises from %s", restored, records->len,
+               os_journal_get_path (self->journal));
+  return restored;
+}
+
+void
+os_manager_keep_advises (OsManager *self)
+{
+  g_return_if_fail (self->journal != NULL);
+  os_journal_rewrite (self->journal);
+  self->keeping = TRUE;
 }

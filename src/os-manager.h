@@ -62,6 +62,18 @@ gboolean os_manager_remove_finish (OsManager *self, GAsyncResult *result, GError
 /* The client left: every advise it held goes, with no call from it. */
 void os_manager_client_vanished (OsManager *self, const char *name);
 
+/* Contract §8: the advises of clients still on the bus survive a restart. The first
+ * restores what an earlier run kept in @runtime_dir for bus @bus_id, for the owners in
+ * @names_on_bus only, and writes nothing; the second rewrites the journal from the live
+ * advises, and then records every change before it returns. Call it once this process
+ * is the one that serves the bus (owns the name), so that a second instance that exits
+ * at once never touches the file. */
+guint os_manager_restore_advises (OsManager *self,
+                                  const char *runtime_dir,
+                                  const char *bus_id,
+                                  const char *const *names_on_bus);
+void os_manager_keep_advises (OsManager *self);
+
 /* Persists the current state; completes once it is on disk (at once when ephemeral). */
 void os_manager_save_async (OsManager *self, GAsyncReadyCallback callback, gpointer user_data);
 gboolean os_manager_save_finish (OsManager *self, GAsyncResult *result, GError **error);

@@ -23,6 +23,7 @@ typedef struct
   guint timeout_id;
   guint delay_id;
   GPtrArray *waiters; /* GTasks of BLOCK callers */
+  GError *save_error; /* the commit is in memory, but not on disk */
 } Transition;
 
 typedef struct
@@ -89,6 +90,7 @@ transition_free (Transition *t)
     ((OsAdvise *) g_ptr_array_index (t->subscribers, i))->awaiting = FALSE;
   g_ptr_array_unref (t->subscribers);
   g_ptr_array_unref (t->waiters);
+  g_clear_error (&t->save_error);
   g_free (t);
 }
 
@@ -323,7 +325,14 @@ finish (OsProfile *self)
   g_debug ("Profile '%s': transition %" G_GUINT64_FORMAT " done", self->name, t->sequence);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TRANSITIONING]);
   for (guint i = 0; i < t->waiters->len; i++)
-    g_task_return_boolean (g_ptr_array_index (t->waiters, i), TRUE);
+    {
+      GTask *waiter = g_ptr_array_index (t->waiters, i);
+
+      if (t->save_error != NULL)
+        g_task_return_error (waiter, g_error_copy (t->save_error));
+      else
+        g_task_return_boolean (waiter, TRUE);
+    }
   transition_free (t);
 }
 
@@ -332,10 +341,20 @@ commit_saved (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (OsProfile) self = user_data;
   g_autoptr (GError) error = NULL;
+  Transition *t = self->transition;
 
-  /* The store has logged a failed write; the state in memory stays the truth. */
-  os_manager_save_finish (OS_MANAGER (source), result, &error);
-  if (self->transition == NULL)
+  /* The world has changed state whether or not the disk took it: the transition goes on,
+   * the manager saves again until it succeeds, and the BLOCK callers hear of it. */
+  if (!os_manager_save_finish (OS_MANAGER (source), result, &error) && t != NULL)
+    {
+      g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved: %s",
+                 self->name, t->sequence, os_state_to_string (t->new_state), error->message);
+      os_set_error (&t->save_error, OS_ERROR_IO_ERROR,
+                    "profile '%s' is now %s (transition %" G_GUINT64_FORMAT
+                    "), but that could not be saved: %s; it will be saved when the disk allows",
+                    self->name, os_state_to_string (t->new_state), t->sequence, error->message);
+    }
+  if (t == NULL)
     return;
   self->state = self->transition->new_state;
   self->sequence = self->transition->sequence;
@@ -497,6 +516,15 @@ os_profile_set_state_finish (OsProfile *self, GAsyncResult *result, GError **err
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+link_advise (OsProfile *self, OsAdvise *advise)
+{
+  g_queue_push_tail_link (&self->advises, &advise->profile_link);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ADVISE_COUNT]);
+  g_debug ("Profile '%s': advise %u for %s by %s", self->name, advise->token,
+           os_advise_get_owner (advise), advise->callback ? advise->callback : "signal");
+}
+
 guint
 os_profile_advise (OsProfile *self,
                    const char *owner,
@@ -513,15 +541,25 @@ os_profile_advise (OsProfile *self,
 
   if (!os_validate_advise (flags, callback_type, callback, advise_types, state_mask, error))
     return 0;
-  advise = os_manager_add_advise (self->manager, self, owner, client_token,
+  advise = os_manager_add_advise (self->manager, self, owner, 0, client_token,
                                   by_signal ? NULL : callback, state_mask, error);
   if (advise == NULL)
     return 0;
-  g_queue_push_tail_link (&self->advises, &advise->profile_link);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ADVISE_COUNT]);
-  g_debug ("Profile '%s': advise %u for %s by %s", self->name, advise->token, owner,
-           by_signal ? "signal" : callback);
+  link_advise (self, advise);
   return advise->token;
+}
+
+gboolean
+os_profile_restore_advise (OsProfile *self, const OsAdviseRecord *record, GError **error)
+{
+  OsAdvise *advise =
+      os_manager_add_advise (self->manager, self, record->owner, record->token,
+                             record->client_token, record->callback, record->state_mask, error);
+
+  if (advise == NULL)
+    return FALSE;
+  link_advise (self, advise);
+  return TRUE;
 }
 
 gboolean

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "os-error.h"
 #include "os-store.h"
@@ -83,11 +84,19 @@ read_uint (
 static OsProfileRecord *
 parse_profile (GKeyFile *file, const char *group, GError **error)
 {
+  g_autoptr (GError) failure = NULL;
   g_autofree char *name = NULL;
   guint64 capabilities, state, sequence;
 
-  name = g_key_file_get_string (file, group, "Name", error);
-  if (name == NULL || !os_validate_profile_name (name, error) ||
+  /* GKeyFile may hand back a name and an error at once (for a value that ends in a lone
+   * backslash): the error is what counts. */
+  name = g_key_file_get_string (file, group, "Name", &failure);
+  if (failure != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&failure), "[%s]: ", group);
+      return NULL;
+    }
+  if (!os_validate_profile_name (name, error) ||
       !read_uint (file, group, "Capabilities", G_MAXUINT, &capabilities, error) ||
       !os_validate_capabilities (capabilities, error) ||
       !read_uint (file, group, "State", G_MAXUINT, &state, error) ||
@@ -209,6 +218,41 @@ set_aside (OsStore *self, const char *reason)
                self->path, why, g_strerror (errno));
 }
 
+/* g_file_set_contents_full() writes "<name>.XXXXXX" and renames it over <name>: a process
+ * killed in between leaves the temporary file behind, and nothing else would remove it. */
+static gboolean
+is_leftover (const char *name, const char *base)
+{
+  gsize length = strlen (base);
+
+  if (strncmp (name, base, length) != 0 || name[length] != '.' || strlen (name) != length + 7)
+    return FALSE;
+  for (const char *p = name + length + 1; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p))
+      return FALSE;
+  return TRUE;
+}
+
+void
+os_remove_write_leftovers (const char *path)
+{
+  g_autofree char *directory = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autoptr (GDir) dir = g_dir_open (directory, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *leftover = NULL;
+
+      if (!is_leftover (name, base))
+        continue;
+      leftover = g_build_filename (directory, name, NULL);
+      if (g_unlink (leftover) == 0)
+        g_message ("Removed %s, left by a write that was cut short", leftover);
+    }
+}
+
 GPtrArray *
 os_store_load (OsStore *self, gboolean *found)
 {
@@ -218,6 +262,7 @@ os_store_load (OsStore *self, gboolean *found)
   GPtrArray *records;
 
   *found = FALSE;
+  os_remove_write_leftovers (self->path);
   if (!g_file_get_contents (self->path, &data, &length, &error))
     {
       if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))

@@ -47,4 +47,8 @@ gboolean os_store_save_finish (OsStore *self, GAsyncResult *result, GError **err
 
 gboolean os_store_is_busy (OsStore *self);
 
+/* Removes the temporary files that atomic writes of @path left when the process was
+ * killed between writing and renaming ("<path>.XXXXXX"). */
+void os_remove_write_leftovers (const char *path);
+
 G_END_DECLS

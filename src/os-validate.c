@@ -62,6 +62,18 @@ os_validate_capabilities (guint capabilities, GError **error)
 }
 
 gboolean
+os_validate_transition_delay (guint milliseconds, GError **error)
+{
+  if (milliseconds > OS_TRANSITION_DELAY_MAX)
+    {
+      os_set_error (error, OS_ERROR_INVALID_ARGS, "a transition delay is at most %u ms, not %u",
+                    OS_TRANSITION_DELAY_MAX, milliseconds);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 os_validate_state (guint state, GError **error)
 {
   if (state != MAPIOFFLINE_STATE_OFFLINE && state != MAPIOFFLINE_STATE_ONLINE)
@@ -101,7 +113,7 @@ gboolean
 os_validate_guid (const char *guid, GError **error)
 {
   /* The registry form without its braces: "FBEFFD93-…" */
-  const char *global = OFFLINE_STATE_GUID_GLOBAL_STATE + 1;
+  const char *global = &OFFLINE_STATE_GUID_GLOBAL_STATE[1];
   const char *given = guid;
   gsize length = strlen (guid);
 

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 gboolean os_validate_profile_name (const char *name, GError **error);
 gboolean os_validate_capabilities (guint capabilities, GError **error);
 gboolean os_validate_state (guint state, GError **error);
+gboolean os_validate_transition_delay (guint milliseconds, GError **error);
 
 /* TRUE for GUID_GlobalState (or ""); NotFound for any other well-formed GUID,
  * InvalidArgs for a malformed one. */

@@ -10,6 +10,19 @@
 #define CALL_TIMEOUT_MS  30000
 #define START_TIMEOUT_MS 10000
 
+/* A daemon under valgrind starts, and checks its heap on the way out, many times slower:
+ * $OFFLINE_STATE_TEST_TIMEOUT_MULTIPLIER stretches the waits for those two moments. */
+static guint
+start_timeout_ms (void)
+{
+  const char *multiplier = g_getenv ("OFFLINE_STATE_TEST_TIMEOUT_MULTIPLIER");
+  guint64 factor = 1;
+
+  if (multiplier != NULL)
+    g_assert_true (g_ascii_string_to_unsigned (multiplier, 10, 1, 100, &factor, NULL));
+  return START_TIMEOUT_MS * (guint) factor;
+}
+
 static const char *
 daemon_path (void)
 {
@@ -40,10 +53,31 @@ on_name_appeared (GDBusConnection *connection,
   *(gboolean *) user_data = TRUE;
 }
 
+/* $OFFLINE_STATED_WRAPPER (a shell-quoted command line, such as valgrind and its options)
+ * goes before the daemon's own argv: the daemon keeps its pid, signals and exit status. */
+static GStrv
+wrap_daemon_argv (const char *const *argv)
+{
+  const char *wrapper = g_getenv ("OFFLINE_STATED_WRAPPER");
+  g_auto (GStrv) prefix = NULL;
+  g_autoptr (GStrvBuilder) full = g_strv_builder_new ();
+  g_autoptr (GError) error = NULL;
+
+  if (wrapper != NULL && *wrapper != '\0')
+    {
+      g_shell_parse_argv (wrapper, NULL, &prefix, &error);
+      g_assert_no_error (error);
+      g_strv_builder_addv (full, (const char **) prefix);
+    }
+  g_strv_builder_addv (full, (const char **) argv);
+  return g_strv_builder_end (full);
+}
+
 static GSubprocess *
 spawn_daemon (Harness *h, const char *const *argv, GError **error)
 {
   g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_auto (GStrv) full_argv = wrap_daemon_argv (argv);
   GSubprocessFlags flags = G_SUBPROCESS_FLAGS_NONE;
 
   if (h->flags & HARNESS_STDERR_PIPE)
@@ -55,7 +89,7 @@ spawn_daemon (Harness *h, const char *const *argv, GError **error)
   /* Unique names repeat from one private bus to the next: each harness keeps its own
    * runtime folder, so no daemon restores the advises another test left behind. */
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", h->runtime_dir, TRUE);
-  return g_subprocess_launcher_spawnv (launcher, argv, error);
+  return g_subprocess_launcher_spawnv (launcher, (const char *const *) full_argv, error);
 }
 
 void
@@ -66,7 +100,7 @@ harness_start_daemon (Harness *h, const char *const *extra_args)
   g_autoptr (GError) error = NULL;
   gboolean appeared = FALSE, exited = FALSE;
   guint watch;
-  gint64 deadline = g_get_monotonic_time () + START_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  gint64 deadline = g_get_monotonic_time () + start_timeout_ms () * G_TIME_SPAN_MILLISECOND;
 
   g_ptr_array_add (argv, g_strdup (daemon_path ()));
   if (!(h->flags & HARNESS_NO_STATE_DIR))
@@ -109,7 +143,7 @@ harness_stop_daemon (Harness *h)
   g_assert_nonnull (daemon);
   g_subprocess_send_signal (daemon, SIGTERM);
   g_subprocess_wait_async (daemon, NULL, on_daemon_exited, &exited);
-  timeout = g_timeout_add_once (START_TIMEOUT_MS, on_timeout_flag, &timed_out);
+  timeout = g_timeout_add_once (start_timeout_ms (), on_timeout_flag, &timed_out);
   while (!exited && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (timed_out);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Who may call what (the contract, §10). Every method handler of the bus layer hands its
+ * call to os_authority_check() before it acts. One table gives, for each interface and
+ * method, the polkit action that covers it, or none for a call open to everyone; a method
+ * the table does not list is refused. Disabled (on the session bus), it lets every call
+ * through at once and never talks to polkit. */
+#define OS_TYPE_AUTHORITY (os_authority_get_type ())
+G_DECLARE_FINAL_TYPE (OsAuthority, os_authority, OS, AUTHORITY, GObject)
+
+/* @system_bus: where to ask polkit; NULL disables the authority. */
+OsAuthority *os_authority_new (GDBusConnection *system_bus);
+
+/* The part of a handler that runs once its call is authorized: it reads its arguments
+ * from @invocation again, and answers it. */
+typedef void (*OsAuthorizedFunc) (GObject *object, GDBusMethodInvocation *invocation);
+
+/* Runs @authorized on @object: at once for an open call or a disabled authority, from the
+ * main loop once polkit agrees otherwise. A refused call is answered here with
+ * org.freedesktop.DBus.Error.AccessDenied naming the action, and logged; @authorized
+ * never runs for it. @object is kept alive while polkit decides. */
+void os_authority_check (OsAuthority *self,
+                         GDBusMethodInvocation *invocation,
+                         GObject *object,
+                         OsAuthorizedFunc authorized);
+
+G_END_DECLS
