@@ -28,11 +28,24 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
                                G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_OFFLINE_MGR,
                                                       os_bus_profile_iface_init))
 
-/* One Notify call in flight to a callback advise. */
+/* The bus refuses a connection's calls past a number awaiting replies (128 by default on
+ * the system bus), and the refusal would look like the callback's own failure: Notify
+ * calls beyond this many wait in the connection's queue for an earlier one to finish. */
+#define NOTIFY_IN_FLIGHT_MAX 64
+#define NOTIFY_QUEUE_KEY     "offline-state-notify-queue"
+
+typedef struct
+{
+  guint in_flight;
+  GQueue waiting; /* NotifyCall */
+} NotifyQueue;
+
+/* One Notify call to a callback advise, waiting or in flight. */
 typedef struct
 {
   OsBusProfile *self;
   OsAdvise *advise;
+  GVariant *parameters;
   guint ticket;
 } NotifyCall;
 
@@ -378,13 +391,48 @@ callback_only_moved_on (const GError *error)
 }
 
 static void
+notify_call_free (NotifyCall *call)
+{
+  g_object_unref (call->self);
+  os_advise_unref (call->advise);
+  g_variant_unref (call->parameters);
+  g_free (call);
+}
+
+static void
+notify_queue_free (NotifyQueue *queue)
+{
+  g_queue_clear_full (&queue->waiting, (GDestroyNotify) notify_call_free);
+  g_free (queue);
+}
+
+static NotifyQueue *
+notify_queue_get (GDBusConnection *connection)
+{
+  NotifyQueue *queue = g_object_get_data (G_OBJECT (connection), NOTIFY_QUEUE_KEY);
+
+  if (queue == NULL)
+    {
+      queue = g_new0 (NotifyQueue, 1);
+      g_object_set_data_full (G_OBJECT (connection), NOTIFY_QUEUE_KEY, queue,
+                              (GDestroyNotify) notify_queue_free);
+    }
+  return queue;
+}
+
+static void notify_dispatch (GDBusConnection *connection, NotifyQueue *queue);
+
+static void
 notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   NotifyCall *call = user_data;
+  GDBusConnection *connection = G_DBUS_CONNECTION (source);
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
+  NotifyQueue *queue = notify_queue_get (connection);
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  queue->in_flight--;
+  reply = g_dbus_connection_call_finish (connection, result, &error);
   if (error != NULL && !callback_only_moved_on (error))
     {
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
@@ -398,23 +446,45 @@ notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       os_profile_callback_replied (call->self->profile, call->advise, call->ticket);
     }
-  g_object_unref (call->self);
-  os_advise_unref (call->advise);
-  g_free (call);
+  notify_call_free (call);
+  notify_dispatch (connection, queue);
+}
+
+/* An advise removed while its call waited is owed nothing more. */
+static void
+notify_dispatch (GDBusConnection *connection, NotifyQueue *queue)
+{
+  NotifyCall *call;
+
+  while (queue->in_flight < NOTIFY_IN_FLIGHT_MAX &&
+         (call = g_queue_pop_head (&queue->waiting)) != NULL)
+    {
+      if (call->advise->removed)
+        {
+          notify_call_free (call);
+          continue;
+        }
+      queue->in_flight++;
+      g_dbus_connection_call (connection, os_advise_get_owner (call->advise),
+                              call->advise->callback, OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE,
+                              OFFLINE_STATE_NOTIFY_METHOD, call->parameters, NULL,
+                              G_DBUS_CALL_FLAGS_NO_AUTO_START, call->self->notify_timeout_ms, NULL,
+                              notify_done, call);
+    }
 }
 
 static void
 send_notify_call (OsBusProfile *self, OsAdvise *advise, GVariant *parameters, guint ticket)
 {
   NotifyCall *call = g_new0 (NotifyCall, 1);
+  NotifyQueue *queue = notify_queue_get (self->connection);
 
   call->self = g_object_ref (self);
   call->advise = os_advise_ref (advise);
+  call->parameters = g_variant_ref_sink (parameters);
   call->ticket = ticket;
-  g_dbus_connection_call (self->connection, os_advise_get_owner (advise), advise->callback,
-                          OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE, OFFLINE_STATE_NOTIFY_METHOD,
-                          parameters, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                          self->notify_timeout_ms, NULL, notify_done, call);
+  g_queue_push_tail (&queue->waiting, call);
+  notify_dispatch (self->connection, queue);
 }
 
 static void

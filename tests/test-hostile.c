@@ -1,0 +1,1385 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ *
+ * Hostile and unlucky clients of the real daemon on a private bus: one client floods Advise,
+ * SetCurrentState or Unadvise while a calm client's calls keep being answered; callbacks
+ * that answer late, never, with an error, or whose owner leaves while the daemon waits for
+ * them; and malformed input at the D-Bus level. Every case prints what it measured.
+ */
+#include <glib-unix.h>
+#include <gio/gunixfdlist.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe.h"
+#include "transition-clients.h"
+
+/* The private bus (GTestDBus runs dbus-daemon with its built-in limits) refuses a caller's
+ * 129th pending call: a flood keeps fewer in flight, or the bus would answer for the daemon. */
+#define FLOOD_WINDOW     100
+#define FLOOD_TIMEOUT_MS 60000
+/* Liveness only: a calm client's call is answered within this, whatever the flood. */
+#define LIVENESS_MS 2000
+
+#define DBUS_ERROR_UNKNOWN_METHOD     "org.freedesktop.DBus.Error.UnknownMethod"
+#define DBUS_ERROR_UNKNOWN_OBJECT     "org.freedesktop.DBus.Error.UnknownObject"
+#define DBUS_ERROR_UNKNOWN_INTERFACE  "org.freedesktop.DBus.Error.UnknownInterface"
+#define DBUS_ERROR_UNKNOWN_PROPERTY   "org.freedesktop.DBus.Error.UnknownProperty"
+#define DBUS_ERROR_PROPERTY_READ_ONLY "org.freedesktop.DBus.Error.PropertyReadOnly"
+
+#define HUGE_LENGTH (1024 * 1024)
+
+static void
+setup_with (Harness *h, const char *first_arg)
+{
+  const char *const args[] = { first_arg, NULL };
+
+  harness_setup (h, args);
+}
+
+static void
+setup_per_connection_limit (Harness *h, gconstpointer data)
+{
+  setup_with (h, "--max-advises-per-connection=50");
+}
+
+static void
+setup_total_limit (Harness *h, gconstpointer data)
+{
+  setup_with (h, "--max-advises=100");
+}
+
+static void
+setup_long_timeout (Harness *h, gconstpointer data)
+{
+  setup_with (h, "--notify-timeout=20000");
+}
+
+static void
+setup_short_timeout (Harness *h, gconstpointer data)
+{
+  setup_with (h, "--notify-timeout=300");
+}
+
+/* Leaving the bus */
+
+static void
+on_name_owner_changed (GDBusConnection *connection,
+                       const char *sender,
+                       const char *path,
+                       const char *interface,
+                       const char *signal,
+                       GVariant *parameters,
+                       gpointer user_data)
+{
+  const char *new_owner;
+
+  g_variant_get (parameters, "(&s&s&s)", NULL, NULL, &new_owner);
+  if (new_owner[0] == '\0')
+    *(gboolean *) user_data = TRUE;
+}
+
+/* Closes @connection and returns once the bus has said so on h->client. The bus tells the
+ * daemon before it tells us, so any call made after this reaches a daemon that knows. */
+static void
+close_and_wait_gone (Harness *h, GDBusConnection *connection)
+{
+  g_autofree char *name = g_strdup (g_dbus_connection_get_unique_name (connection));
+  gboolean gone = FALSE;
+  guint id;
+
+  id = g_dbus_connection_signal_subscribe (
+      h->client, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+      "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, &gone, NULL);
+  settle (h->client, default_path ());
+  g_dbus_connection_close_sync (connection, NULL, NULL);
+  harness_wait_flag (&gone, WAIT_MS);
+  g_dbus_connection_signal_unsubscribe (h->client, id);
+}
+
+/* The daemon's figures once it has opened what it keeps open for good: its advise journal,
+ * opened at the first Advise. */
+static void
+probe_read_warm (Harness *h, ProbeFigures *figures)
+{
+  g_autofree char *path = default_path ();
+  guint token = harness_advise (h->client, path, 0, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+
+  unadvise_ok (h->client, path, token);
+  probe_read (h->daemon, figures);
+}
+
+/* A calm client: calls one after the other from its own thread, timing each. */
+
+typedef struct
+{
+  GDBusConnection *connection;
+  const char *path;
+  guint n_calls;
+  guint advise_every; /* every n-th call is an Advise; 0: only GetCurrentState */
+  ProbeLatencies *latencies;
+  ProbeTally *tally;
+  GArray *states; /* guint: the answers of GetCurrentState */
+  GArray *tokens; /* guint: the answers of Advise */
+  GThread *thread;
+  gint done;
+} Calm;
+
+static gboolean
+calm_advises (Calm *calm, guint index)
+{
+  return calm->advise_every != 0 && index % calm->advise_every == calm->advise_every - 1;
+}
+
+static gpointer
+calm_run (gpointer data)
+{
+  Calm *calm = data;
+
+  for (guint i = 0; i < calm->n_calls; i++)
+    {
+      gboolean advise = calm_advises (calm, i);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) reply = NULL;
+      gint64 start = g_get_monotonic_time ();
+      guint value;
+
+      reply = harness_call (calm->connection, calm->path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+                            advise ? "Advise" : "GetCurrentState",
+                            advise ? g_variant_new ("(uuuouu)", 0, 1000 + i, 0, "/", 1, 3) : NULL,
+                            &error);
+      probe_latencies_add (calm->latencies, g_get_monotonic_time () - start);
+      probe_tally_add (calm->tally, error);
+      if (reply == NULL)
+        continue;
+      g_variant_get (reply, "(u)", &value);
+      g_array_append_val (advise ? calm->tokens : calm->states, value);
+    }
+  g_atomic_int_set (&calm->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+calm_init (Calm *calm, GDBusConnection *connection, const char *path, guint n, guint every)
+{
+  memset (calm, 0, sizeof *calm);
+  calm->connection = connection;
+  calm->path = path;
+  calm->n_calls = n;
+  calm->advise_every = every;
+  calm->latencies = probe_latencies_new ();
+  calm->tally = probe_tally_new ();
+  calm->states = g_array_new (FALSE, FALSE, sizeof (guint));
+  calm->tokens = g_array_new (FALSE, FALSE, sizeof (guint));
+}
+
+static void
+calm_clear (Calm *calm)
+{
+  g_clear_pointer (&calm->latencies, probe_latencies_free);
+  g_clear_pointer (&calm->tally, probe_tally_free);
+  g_clear_pointer (&calm->states, g_array_unref);
+  g_clear_pointer (&calm->tokens, g_array_unref);
+}
+
+/* Every call answered, each within the liveness bound, and the figures printed. */
+static void
+calm_assert_served (Calm *calm, const char *label)
+{
+  probe_latencies_message (label, calm->latencies);
+  probe_tally_message (label, calm->tally);
+  g_assert_cmpuint (probe_tally_get (calm->tally, "ok"), ==, calm->n_calls);
+  g_assert_cmpint (probe_latencies_max (calm->latencies), <, LIVENESS_MS * G_TIME_SPAN_MILLISECOND);
+}
+
+/* A flood: @min_calls calls or more from one connection, FLOOD_WINDOW in flight. */
+
+typedef GVariant *(*FloodParameters) (guint index, gpointer user_data);
+
+typedef struct
+{
+  GDBusConnection *connection;
+  const char *path;
+  const char *method;
+  FloodParameters parameters;
+  gpointer user_data;
+  guint min_calls;
+  guint sent;
+  guint answered;
+  ProbeTally *tally;
+  ProbeLatencies *latencies;
+  GArray *tokens; /* guint: the "(u)" answers */
+  Calm *calm;     /* the flood goes on until it is done */
+} Flood;
+
+static void flood_refill (Flood *flood);
+
+typedef struct
+{
+  Flood *flood;
+  gint64 start;
+} FloodCall;
+
+static void
+on_flood_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FloodCall *call = user_data;
+  Flood *flood = call->flood;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (flood->connection, result, &error);
+
+  probe_latencies_add (flood->latencies, g_get_monotonic_time () - call->start);
+  probe_tally_add (flood->tally, error);
+  if (reply != NULL && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(u)")))
+    {
+      guint token;
+
+      g_variant_get (reply, "(u)", &token);
+      g_array_append_val (flood->tokens, token);
+    }
+  flood->answered++;
+  g_free (call);
+  flood_refill (flood);
+}
+
+static gboolean
+flood_wants_more (Flood *flood)
+{
+  return flood->sent < flood->min_calls ||
+         (flood->calm != NULL && !g_atomic_int_get (&flood->calm->done));
+}
+
+static void
+flood_refill (Flood *flood)
+{
+  while (flood->sent - flood->answered < FLOOD_WINDOW && flood_wants_more (flood))
+    {
+      FloodCall *call = g_new0 (FloodCall, 1);
+
+      call->flood = flood;
+      call->start = g_get_monotonic_time ();
+      g_dbus_connection_call (flood->connection, OFFLINE_STATE_BUS_NAME, flood->path,
+                              OFFLINE_STATE_OFFLINE_MGR_INTERFACE, flood->method,
+                              flood->parameters (flood->sent, flood->user_data), NULL,
+                              G_DBUS_CALL_FLAGS_NO_AUTO_START, FLOOD_TIMEOUT_MS, NULL,
+                              on_flood_reply, call);
+      flood->sent++;
+    }
+}
+
+static void
+flood_init (Flood *flood,
+            GDBusConnection *connection,
+            const char *path,
+            const char *method,
+            FloodParameters parameters,
+            gpointer user_data,
+            guint min_calls)
+{
+  memset (flood, 0, sizeof *flood);
+  flood->connection = connection;
+  flood->path = path;
+  flood->method = method;
+  flood->parameters = parameters;
+  flood->user_data = user_data;
+  flood->min_calls = min_calls;
+  flood->tally = probe_tally_new ();
+  flood->latencies = probe_latencies_new ();
+  flood->tokens = g_array_new (FALSE, FALSE, sizeof (guint));
+}
+
+static void
+flood_clear (Flood *flood)
+{
+  g_clear_pointer (&flood->tally, probe_tally_free);
+  g_clear_pointer (&flood->latencies, probe_latencies_free);
+  g_clear_pointer (&flood->tokens, g_array_unref);
+}
+
+static gboolean
+floods_drained (Flood **floods, guint n_floods)
+{
+  for (guint i = 0; i < n_floods; i++)
+    if (floods[i]->answered < floods[i]->sent || flood_wants_more (floods[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Starts the floods, lets @calm run its calls meanwhile in its own thread, and returns
+ * once every call of both has been answered. */
+static void
+run_floods (Harness *h, Flood **floods, guint n_floods, Calm *calm)
+{
+  gint64 deadline = g_get_monotonic_time () + FLOOD_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  gint64 start = g_get_monotonic_time ();
+  ProbeFigures before, after;
+
+  probe_read (h->daemon, &before);
+
+  for (guint i = 0; i < n_floods; i++)
+    {
+      floods[i]->calm = calm;
+      flood_refill (floods[i]);
+    }
+  calm->thread = g_thread_new ("calm-client", calm_run, calm);
+  while (!floods_drained (floods, n_floods) || !g_atomic_int_get (&calm->done))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the flood was not answered within %d ms", FLOOD_TIMEOUT_MS);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_thread_join (g_steal_pointer (&calm->thread));
+  for (guint i = 0; i < n_floods; i++)
+    {
+      g_autofree char *label = g_strdup_printf ("flooder %u: %s", i + 1, floods[i]->method);
+
+      probe_tally_message (label, floods[i]->tally);
+      probe_latencies_message (label, floods[i]->latencies);
+      g_assert_cmpuint (probe_tally_total (floods[i]->tally), ==, floods[i]->sent);
+    }
+  g_test_message ("flood over in %.0f ms", (g_get_monotonic_time () - start) / 1000.0);
+  probe_read (h->daemon, &after);
+  probe_message ("before the flood", &before);
+  probe_message ("after it", &after);
+}
+
+static void
+assert_distinct_tokens (GArray *a, GArray *b)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (NULL, NULL);
+  GArray *arrays[] = { a, b };
+
+  for (guint k = 0; k < G_N_ELEMENTS (arrays); k++)
+    for (guint i = 0; arrays[k] != NULL && i < arrays[k]->len; i++)
+      {
+        guint token = g_array_index (arrays[k], guint, i);
+
+        g_assert_cmpuint (token, !=, 0);
+        g_assert_false (g_hash_table_contains (seen, GUINT_TO_POINTER (token)));
+        g_hash_table_add (seen, GUINT_TO_POINTER (token));
+      }
+}
+
+static void
+assert_all_equal (GArray *values, guint expected)
+{
+  for (guint i = 0; i < values->len; i++)
+    g_assert_cmpuint (g_array_index (values, guint, i), ==, expected);
+}
+
+static void
+assert_limit_named (GDBusConnection *connection, const char *path, const char *limit)
+{
+  g_autoptr (GError) error = call_error (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+                                         "Advise", g_variant_new ("(uuuouu)", 0, 1, 0, "/", 1, 3));
+
+  harness_assert_dbus_error (error, OFFLINE_STATE_ERROR_LIMITS_EXCEEDED, NULL);
+  if (strstr (error->message, limit) == NULL)
+    g_error ("'%s' does not name %s", error->message, limit);
+}
+
+/* 1. Floods */
+
+static GVariant *
+signal_advise_parameters (guint index, gpointer user_data)
+{
+  return g_variant_new ("(uuuouu)", 0, index, 0, OFFLINE_STATE_SIGNAL_CALLBACK_PATH, 1, 3);
+}
+
+static void
+test_flood_advise_per_connection (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (GDBusConnection) flooder = harness_connect (h);
+  g_autoptr (GDBusConnection) calm_connection = harness_connect (h);
+  g_autoptr (HarnessRecorder) flooder_notes = harness_recorder_new_signal (flooder, path);
+  g_autoptr (HarnessRecorder) calm_notes = harness_recorder_new_signal (calm_connection, path);
+  Flood flood;
+  Flood *floods[] = { &flood };
+  Calm calm;
+
+  flood_init (&flood, flooder, path, "Advise", signal_advise_parameters, NULL, 1000);
+  calm_init (&calm, calm_connection, path, 200, 5);
+  run_floods (h, floods, 1, &calm);
+  calm_assert_served (&calm, "calm client during an Advise flood");
+
+  /* Exactly the limit, every other call refused by name, and the calm client untouched. */
+  g_assert_cmpuint (probe_tally_get (flood.tally, "ok"), ==, 50);
+  g_assert_cmpuint (probe_tally_get (flood.tally, OFFLINE_STATE_ERROR_LIMITS_EXCEEDED), ==,
+                    flood.sent - 50);
+  assert_limit_named (flooder, path, "--max-advises-per-connection");
+  g_assert_cmpuint (calm.tokens->len, ==, 40);
+  assert_all_equal (calm.states, ONLINE);
+  assert_distinct_tokens (flood.tokens, calm.tokens);
+  assert_advise_count (h->client, path, 90);
+
+  set_state_ok (h->client, path, BLOCK, OFFLINE);
+  settle (flooder, path);
+  settle (calm_connection, path);
+  g_assert_cmpuint (flooder_notes->n_notes, ==, 50 * 3);
+  g_assert_cmpuint (calm_notes->n_notes, ==, 40 * 3);
+  assert_object (h->client, path, OFFLINE, 1, FALSE);
+  flood_clear (&flood);
+  calm_clear (&calm);
+}
+
+static void
+test_flood_advise_total (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (GDBusConnection) first = harness_connect (h);
+  g_autoptr (GDBusConnection) second = harness_connect (h);
+  g_autoptr (GDBusConnection) calm_connection = harness_connect (h);
+  Flood flood_a, flood_b;
+  Flood *floods[] = { &flood_a, &flood_b };
+  guint granted_a, granted_b;
+  Calm calm;
+
+  for (guint i = 0; i < 10; i++)
+    harness_advise (calm_connection, path, i, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  flood_init (&flood_a, first, path, "Advise", signal_advise_parameters, NULL, 300);
+  flood_init (&flood_b, second, path, "Advise", signal_advise_parameters, NULL, 300);
+  calm_init (&calm, calm_connection, path, 200, 0);
+  run_floods (h, floods, 2, &calm);
+  calm_assert_served (&calm, "calm client during two Advise floods");
+
+  granted_a = probe_tally_get (flood_a.tally, "ok");
+  granted_b = probe_tally_get (flood_b.tally, "ok");
+  g_test_message ("granted: %u and %u of the 90 left", granted_a, granted_b);
+  g_assert_cmpuint (granted_a + granted_b, ==, 90);
+  g_assert_cmpuint (probe_tally_get (flood_a.tally, OFFLINE_STATE_ERROR_LIMITS_EXCEEDED), ==,
+                    flood_a.sent - granted_a);
+  g_assert_cmpuint (probe_tally_get (flood_b.tally, OFFLINE_STATE_ERROR_LIMITS_EXCEEDED), ==,
+                    flood_b.sent - granted_b);
+  assert_distinct_tokens (flood_a.tokens, flood_b.tokens);
+  assert_advise_count (h->client, path, 100);
+  assert_limit_named (calm_connection, path, "--max-advises allows");
+
+  /* A flooder that leaves gives its share back. */
+  close_and_wait_gone (h, first);
+  assert_advise_count (h->client, path, 100 - granted_a);
+  harness_advise (calm_connection, path, 99, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  assert_advise_count (h->client, path, 101 - granted_a);
+  flood_clear (&flood_a);
+  flood_clear (&flood_b);
+  calm_clear (&calm);
+}
+
+/* Valid and invalid SetCurrentState, while a transition is held at START. */
+static GVariant *
+set_state_parameters (guint index, gpointer user_data)
+{
+  if (index % 5 == 4)
+    return g_variant_new ("(uuu)", 0, 0x7, OFFLINE);
+  return g_variant_new ("(uuu)", index % 2 ? BLOCK : 0, 3, index % 4 < 2 ? OFFLINE : ONLINE);
+}
+
+static guint
+count_invalid_set_states (guint sent)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < sent; i++)
+    n += i % 5 == 4;
+  return n;
+}
+
+/* Answers the Notify calls that a silent recorder kept, so that a held transition goes on. */
+static void
+release_kept (HarnessRecorder *gate)
+{
+  while (gate->kept->len > 0)
+    g_dbus_method_invocation_return_value (g_ptr_array_steal_index (gate->kept, 0), NULL);
+}
+
+static void
+release_transition (HarnessRecorder *gate)
+{
+  for (guint phase = 1; phase <= 3; phase++)
+    {
+      harness_wait_count (&gate->n_notes, phase, WAIT_MS);
+      release_kept (gate);
+    }
+}
+
+static void
+test_flood_set_state (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (GDBusConnection) flooder = harness_connect (h);
+  g_autoptr (GDBusConnection) calm_connection = harness_connect (h);
+  g_autoptr (GDBusConnection) gate_connection = harness_connect (h);
+  g_autoptr (HarnessRecorder) gate =
+      harness_recorder_new_callback (gate_connection, "/gate", HARNESS_SILENT, 0);
+  g_autoptr (HarnessRecorder) calm_notes = harness_recorder_new_signal (calm_connection, path);
+  guint gate_token, invalid;
+  Flood flood;
+  Flood *floods[] = { &flood };
+  Calm calm;
+
+  /* The gate holds the transition at START for as long as the flood lasts. */
+  gate_token = harness_advise (gate_connection, path, 1, "/gate");
+  harness_advise (calm_connection, path, 2, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  set_state_ok (h->client, path, 0, OFFLINE);
+  harness_wait_count (&gate->n_notes, 1, WAIT_MS);
+
+  flood_init (&flood, flooder, path, "SetCurrentState", set_state_parameters, NULL, 1000);
+  calm_init (&calm, calm_connection, path, 200, 10);
+  run_floods (h, floods, 1, &calm);
+  calm_assert_served (&calm, "calm client during a SetCurrentState flood");
+
+  invalid = count_invalid_set_states (flood.sent);
+  g_assert_cmpuint (probe_tally_get (flood.tally, OFFLINE_STATE_ERROR_INVALID_ARGS), ==, invalid);
+  g_assert_cmpuint (probe_tally_get (flood.tally, OFFLINE_STATE_ERROR_PENDING), ==,
+                    flood.sent - invalid);
+  /* Nothing was committed while the gate held: the calm client read the old state. */
+  assert_all_equal (calm.states, ONLINE);
+  assert_object (h->client, path, ONLINE, 0, TRUE);
+
+  release_transition (gate);
+  assert_object (gate_connection, path, OFFLINE, 1, FALSE);
+  settle (calm_connection, path);
+  /* The advises made during the transition are notified from the next one only. */
+  g_assert_cmpuint (calm_notes->n_notes, ==, 3);
+  assert_transition (calm_notes, 0, 2, ONLINE, OFFLINE, 1);
+  assert_advise_count (h->client, path, 2 + 20);
+
+  unadvise_ok (gate_connection, path, gate_token);
+  set_state_ok (flooder, path, BLOCK, ONLINE);
+  settle (calm_connection, path);
+  g_assert_cmpuint (calm_notes->n_notes, ==, 3 + 21 * 3);
+  assert_object (h->client, path, ONLINE, 2, FALSE);
+  flood_clear (&flood);
+  calm_clear (&calm);
+}
+
+/* Unadvise of the flooder's own tokens, the calm client's, another object's, unknown ones,
+ * and with bad flags. */
+typedef struct
+{
+  GArray *own;     /* the flooder's, on this object */
+  GArray *foreign; /* the calm client's */
+  GArray *other;   /* the flooder's, on the other object */
+} UnadviseTargets;
+
+static GVariant *
+unadvise_parameters (guint index, gpointer user_data)
+{
+  UnadviseTargets *targets = user_data;
+  guint round = index / 4;
+
+  switch (index % 4)
+    {
+      case 0:
+        return g_variant_new ("(uu)", 0, g_array_index (targets->own, guint, round % 40));
+      case 1:
+        return g_variant_new ("(uu)", 0, g_array_index (targets->foreign, guint, round % 20));
+      case 2:
+        return g_variant_new ("(uu)", 0,
+                              round % 2 ? g_array_index (targets->other, guint, round % 10)
+                                        : 0x40000000u + index);
+      default:
+        return g_variant_new ("(uu)", 1, g_array_index (targets->own, guint, round % 40));
+    }
+}
+
+static GArray *
+advise_many (GDBusConnection *connection, const char *path, guint n)
+{
+  GArray *tokens = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; i < n; i++)
+    {
+      guint token = harness_advise (connection, path, i, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+
+      g_array_append_val (tokens, token);
+    }
+  return tokens;
+}
+
+static void
+test_flood_unadvise (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autofree char *other_path = harness_create_profile (h, "other", 3, ONLINE);
+  g_autoptr (GDBusConnection) flooder = harness_connect (h);
+  g_autoptr (GDBusConnection) calm_connection = harness_connect (h);
+  g_autoptr (HarnessRecorder) flooder_notes = harness_recorder_new_signal (flooder, path);
+  g_autoptr (HarnessRecorder) calm_notes = harness_recorder_new_signal (calm_connection, path);
+  UnadviseTargets targets;
+  guint bad_flags;
+  Flood flood;
+  Flood *floods[] = { &flood };
+  Calm calm;
+
+  targets.own = advise_many (flooder, path, 40);
+  targets.other = advise_many (flooder, other_path, 10);
+  targets.foreign = advise_many (calm_connection, path, 20);
+  flood_init (&flood, flooder, path, "Unadvise", unadvise_parameters, &targets, 1000);
+  calm_init (&calm, calm_connection, path, 200, 10);
+  run_floods (h, floods, 1, &calm);
+  calm_assert_served (&calm, "calm client during an Unadvise flood");
+
+  /* As MAPI wants, Unadvise of a token that is not the caller's here succeeds and does
+   * nothing; only the flags are refused. */
+  bad_flags = flood.sent / 4;
+  g_assert_cmpuint (probe_tally_get (flood.tally, OFFLINE_STATE_ERROR_INVALID_ARGS), ==, bad_flags);
+  g_assert_cmpuint (probe_tally_get (flood.tally, "ok"), ==, flood.sent - bad_flags);
+  assert_advise_count (h->client, path, 20 + 20);
+  assert_advise_count (h->client, other_path, 10);
+
+  set_state_ok (h->client, path, BLOCK, OFFLINE);
+  settle (flooder, path);
+  settle (calm_connection, path);
+  g_assert_cmpuint (flooder_notes->n_notes, ==, 0);
+  g_assert_cmpuint (calm_notes->n_notes, ==, 40 * 3);
+  g_array_unref (targets.own);
+  g_array_unref (targets.other);
+  g_array_unref (targets.foreign);
+  flood_clear (&flood);
+  calm_clear (&calm);
+}
+
+/* 2. Callbacks that answer late, never, wrongly, or whose owner leaves */
+
+static void
+never_called (GDBusConnection *connection,
+              const char *sender,
+              const char *path,
+              const char *interface,
+              const char *method,
+              GVariant *parameters,
+              GDBusMethodInvocation *invocation,
+              gpointer user_data)
+{
+  g_assert_not_reached ();
+}
+
+/* Exports, at @path on @connection, the one interface that @xml describes; every call to it
+ * fails the test, as GDBus must refuse the daemon's Notify before any handler runs. */
+static void
+export_refusing (GDBusConnection *connection, const char *path, const char *xml)
+{
+  static const GDBusInterfaceVTable vtable = { never_called, NULL, NULL, { 0 } };
+  g_autoptr (GDBusNodeInfo) node = NULL;
+  g_autoptr (GError) error = NULL;
+
+  node = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (connection, path, node->interfaces[0], &vtable, NULL, NULL,
+                                     &error);
+  g_assert_no_error (error);
+}
+
+/* An OfflineNotify whose Notify takes the wrong arguments. */
+static void
+export_wrong_notify (GDBusConnection *connection, const char *path)
+{
+  export_refusing (connection, path,
+                   "<node><interface name='" OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE "'>"
+                   "<method name='Notify'><arg type='s'/></method></interface></node>");
+}
+
+/* Some other interface, with a Notify of the right arguments. */
+static void
+export_other_interface (GDBusConnection *connection, const char *path)
+{
+  export_refusing (connection, path,
+                   "<node><interface name='org.example.Other'><method name='Notify'>"
+                   "<arg type='u'/><arg type='u'/><arg type='u'/><arg type='u'/><arg type='u'/>"
+                   "<arg type='t'/></method></interface></node>");
+}
+
+typedef struct
+{
+  GDBusConnection *connections[8];
+  HarnessRecorder *steady; /* signal delivery */
+  HarnessRecorder *prompt;
+  HarnessRecorder *slow;   /* answers within the time-out */
+  HarnessRecorder *late;   /* answers after it */
+  HarnessRecorder *silent; /* never answers */
+  HarnessRecorder *failing;
+  HarnessRecorder *leaving; /* its owner leaves once START has come */
+} Unlucky;
+
+static void
+unlucky_setup (Harness *h, Unlucky *u, const char *path, guint slow_ms, guint late_ms)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (u->connections); i++)
+    u->connections[i] = harness_connect (h);
+  u->steady = harness_recorder_new_signal (u->connections[0], path);
+  u->prompt = harness_recorder_new_callback (u->connections[1], "/cb", HARNESS_REPLY, 0);
+  u->slow = harness_recorder_new_callback (u->connections[2], "/cb", HARNESS_REPLY_LATER, slow_ms);
+  u->late = harness_recorder_new_callback (u->connections[3], "/cb", HARNESS_REPLY_LATER, late_ms);
+  u->silent = harness_recorder_new_callback (u->connections[4], "/cb", HARNESS_SILENT, 0);
+  u->failing = harness_recorder_new_callback (u->connections[5], "/cb", HARNESS_FAIL, 0);
+  u->leaving = harness_recorder_new_callback (u->connections[6], "/cb", HARNESS_SILENT, 0);
+  export_wrong_notify (u->connections[7], "/cb");
+  harness_advise (u->connections[0], path, 10, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  for (guint i = 1; i < G_N_ELEMENTS (u->connections); i++)
+    harness_advise (u->connections[i], path, 10 + i, "/cb");
+}
+
+static void
+unlucky_clear (Harness *h, Unlucky *u)
+{
+  HarnessRecorder *recorders[] = { u->steady, u->prompt,  u->slow,   u->late,
+                                   u->silent, u->failing, u->leaving };
+
+  for (guint i = 0; i < G_N_ELEMENTS (recorders); i++)
+    harness_recorder_free (recorders[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (u->connections); i++)
+    {
+      if (!g_dbus_connection_is_closed (u->connections[i]))
+        close_and_wait_gone (h, u->connections[i]);
+      g_object_unref (u->connections[i]);
+    }
+}
+
+/* One transition with every kind of callback at once; the leaving client goes as soon as
+ * START reaches it, while the daemon waits for its answer. */
+static double
+unlucky_transition (Harness *h, Unlucky *u, const char *path, guint state, guint bound_ms)
+{
+  HarnessPending pending;
+  gint64 start = g_get_monotonic_time ();
+  double elapsed;
+
+  harness_set_state_begin (h->client, path, BLOCK, state, &pending);
+  if (!g_dbus_connection_is_closed (u->connections[6]))
+    {
+      harness_wait_count (&u->leaving->n_notes, 1, WAIT_MS);
+      g_dbus_connection_close_sync (u->connections[6], NULL, NULL);
+    }
+  harness_wait_flag (&pending.done, bound_ms);
+  g_assert_no_error (pending.error);
+  elapsed = (pending.time_us - start) / 1000.0;
+  harness_pending_clear (&pending);
+  return elapsed;
+}
+
+static void
+assert_transitions_seen (HarnessRecorder *recorder, guint client_token, guint n_transitions)
+{
+  settle (recorder->connection, default_path ());
+  g_assert_cmpuint (recorder->n_notes, ==, 3 * n_transitions);
+  for (guint i = 0; i < n_transitions; i++)
+    assert_transition (recorder, 3 * i, client_token, i % 2 ? OFFLINE : ONLINE,
+                       i % 2 ? ONLINE : OFFLINE, i + 1);
+}
+
+static void
+test_unlucky_callbacks (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  const guint timeout_ms = 300;
+  ProbeFigures before, after;
+  Unlucky u = { 0 };
+  double elapsed[2];
+
+  probe_read_warm (h, &before);
+  unlucky_setup (h, &u, path, 100, 2 * timeout_ms);
+  assert_advise_count (h->client, path, 8);
+
+  /* The silent one holds each of the three phases for the whole time-out, no more. */
+  for (guint i = 0; i < 2; i++)
+    {
+      elapsed[i] = unlucky_transition (h, &u, path, i ? ONLINE : OFFLINE, 3 * timeout_ms + 5000);
+      g_test_message ("transition %u with unlucky callbacks: %.0f ms (NotifyTimeout %u ms)", i + 1,
+                      elapsed[i], timeout_ms);
+      g_assert_cmpfloat (elapsed[i], >=, 3 * timeout_ms);
+      g_assert_cmpfloat (elapsed[i], <, 3 * timeout_ms + 3000);
+      /* Failing, vanished and unreachable callbacks are gone after the first START. */
+      assert_advise_count (h->client, path, 5);
+    }
+
+  assert_transitions_seen (u.steady, 10, 2);
+  assert_transitions_seen (u.prompt, 11, 2);
+  assert_transitions_seen (u.slow, 12, 2);
+  assert_transitions_seen (u.late, 13, 2);
+  assert_transitions_seen (u.silent, 14, 2);
+  g_assert_cmpuint (u.failing->n_notes, ==, 1);
+  g_assert_cmpuint (u.leaving->n_notes, ==, 1);
+  assert_note (u.failing, 0, START, 15, 3, ONLINE, OFFLINE, 1);
+  assert_note (u.leaving, 0, START, 16, 3, ONLINE, OFFLINE, 1);
+  assert_object (h->client, path, ONLINE, 2, FALSE);
+
+  unlucky_clear (h, &u);
+  assert_advise_count (h->client, path, 0);
+  probe_read (h->daemon, &after);
+  probe_message ("before the unlucky callbacks", &before);
+  probe_message ("after they left", &after);
+  g_assert_cmpuint (after.n_fds, ==, before.n_fds);
+}
+
+/* A BLOCK SetCurrentState to @state; returns how long it took, in ms. */
+static double
+timed_block_set_state (GDBusConnection *connection, const char *path, guint state, guint bound_ms)
+{
+  HarnessPending pending;
+  gint64 start = g_get_monotonic_time ();
+  double elapsed;
+
+  harness_set_state_begin (connection, path, BLOCK, state, &pending);
+  harness_wait_flag (&pending.done, bound_ms);
+  g_assert_no_error (pending.error);
+  elapsed = (pending.time_us - start) / 1000.0;
+  harness_pending_clear (&pending);
+  return elapsed;
+}
+
+/* More callbacks at once than the bus lets one connection await (GTestDBus's dbus-daemon,
+ * like the system bus, allows 128 pending calls): each is well-behaved, so each keeps its
+ * advise and sees the whole transition. */
+static void
+test_many_callbacks_at_once (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  GDBusConnection *connections[10];
+  HarnessRecorder *recorders[10];
+  const guint per_connection = 15;
+  double elapsed;
+
+  for (guint i = 0; i < G_N_ELEMENTS (connections); i++)
+    {
+      connections[i] = harness_connect (h);
+      recorders[i] =
+          harness_recorder_new_callback (connections[i], "/cb", HARNESS_REPLY_LATER, 100);
+      for (guint k = 0; k < per_connection; k++)
+        harness_advise (connections[i], path, 100 * i + k, "/cb");
+    }
+  assert_advise_count (h->client, path, 150);
+
+  elapsed = timed_block_set_state (h->client, path, OFFLINE, 5000);
+  g_test_message ("%u callbacks of 100 ms each: BLOCK answered after %.0f ms",
+                  (guint) G_N_ELEMENTS (connections) * per_connection, elapsed);
+  assert_advise_count (h->client, path, 150);
+  for (guint i = 0; i < G_N_ELEMENTS (connections); i++)
+    {
+      settle (connections[i], path);
+      g_assert_cmpuint (recorders[i]->n_notes, ==, 3 * per_connection);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (connections); i++)
+    {
+      close_and_wait_gone (h, connections[i]);
+      harness_recorder_free (recorders[i]);
+      g_object_unref (connections[i]);
+    }
+}
+
+/* With a long time-out, nothing that fails or leaves may make the transition wait for it. */
+static void
+test_leaving_releases_transition (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (GDBusConnection) leaving_connection = harness_connect (h);
+  g_autoptr (GDBusConnection) failing_connection = harness_connect (h);
+  g_autoptr (GDBusConnection) empty_connection = harness_connect (h);
+  g_autoptr (GDBusConnection) slow_connection = harness_connect (h);
+  g_autoptr (HarnessRecorder) steady = harness_recorder_new_signal (h->client, path);
+  g_autoptr (HarnessRecorder) leaving =
+      harness_recorder_new_callback (leaving_connection, "/cb", HARNESS_SILENT, 0);
+  g_autoptr (HarnessRecorder) failing =
+      harness_recorder_new_callback (failing_connection, "/cb", HARNESS_FAIL, 0);
+  g_autoptr (HarnessRecorder) slow =
+      harness_recorder_new_callback (slow_connection, "/cb", HARNESS_REPLY_LATER, 150);
+  HarnessPending pending;
+  ProbeFigures before, after;
+  gint64 start;
+  double elapsed;
+
+  probe_read_warm (h, &before);
+  harness_advise (h->client, path, 1, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  harness_advise (leaving_connection, path, 2, "/cb");
+  harness_advise (failing_connection, path, 3, "/cb");
+  harness_advise (empty_connection, path, 4, "/exports/nothing");
+  harness_advise (slow_connection, path, 5, "/cb");
+
+  start = g_get_monotonic_time ();
+  harness_set_state_begin (h->client, path, BLOCK, OFFLINE, &pending);
+  harness_wait_count (&leaving->n_notes, 1, WAIT_MS);
+  g_dbus_connection_close_sync (leaving_connection, NULL, NULL);
+  harness_wait_flag (&pending.done, 5000);
+  g_assert_no_error (pending.error);
+  elapsed = (pending.time_us - start) / 1000.0;
+  harness_pending_clear (&pending);
+  g_test_message ("BLOCK answered after %.0f ms with NotifyTimeout 20000 ms", elapsed);
+  /* The slow callback is waited for in each phase; the others not at all. */
+  g_assert_cmpfloat (elapsed, >=, 3 * 150);
+
+  assert_transitions_seen (steady, 1, 1);
+  assert_transitions_seen (slow, 5, 1);
+  g_assert_cmpuint (failing->n_notes, ==, 1);
+  assert_advise_count (h->client, path, 2);
+  close_and_wait_gone (h, slow_connection);
+  close_and_wait_gone (h, failing_connection);
+  close_and_wait_gone (h, empty_connection);
+  assert_advise_count (h->client, path, 1);
+  probe_read (h->daemon, &after);
+  probe_message ("before", &before);
+  probe_message ("after", &after);
+  g_assert_cmpuint (after.n_fds, ==, before.n_fds);
+}
+
+/* 4. Malformed input at the D-Bus level */
+
+#define PROFILE       OFFLINE_STATE_PROFILES_PATH "/default"
+#define MANAGER_IFACE OFFLINE_STATE_MANAGER_INTERFACE
+#define MGR_IFACE     OFFLINE_STATE_OFFLINE_MGR_INTERFACE
+#define EMU_IFACE     OFFLINE_STATE_EMULATION_INTERFACE
+#define PROPS_IFACE   "org.freedesktop.DBus.Properties"
+#define INVALID       OFFLINE_STATE_ERROR_INVALID_ARGS
+/* GDBus's own answers: GLib 2.74 has the generic names, newer GLib the specific ones. */
+#define NO_METHOD    DBUS_ERROR_UNKNOWN_METHOD, NULL
+#define NO_INTERFACE DBUS_ERROR_UNKNOWN_METHOD, DBUS_ERROR_UNKNOWN_INTERFACE
+#define NO_OBJECT    DBUS_ERROR_UNKNOWN_METHOD, DBUS_ERROR_UNKNOWN_OBJECT
+#define NO_PROPERTY  INVALID, DBUS_ERROR_UNKNOWN_PROPERTY
+#define NO_PROPS_OF  INVALID, DBUS_ERROR_UNKNOWN_INTERFACE
+#define READ_ONLY    INVALID, DBUS_ERROR_PROPERTY_READ_ONLY
+
+static void
+append_outcome (GString *text,
+                GDBusConnection *connection,
+                const char *path,
+                const char *iface,
+                const char *method,
+                GVariant *parameters)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = harness_call (connection, path, iface, method, parameters, &error);
+  g_autofree char *printed = reply != NULL ? g_variant_print (reply, TRUE) : probe_outcome (error);
+
+  g_string_append_printf (text, "%s %s.%s: %s\n", path ? path : "manager", iface, method, printed);
+}
+
+/* Everything a client can read of the service, as one text: whatever a bad call might
+ * have changed shows up as a difference. */
+static char *
+describe_service (GDBusConnection *connection)
+{
+  g_autoptr (GVariant) profiles =
+      harness_get_property (connection, NULL, MANAGER_IFACE, "Profiles");
+  GString *text = g_string_new (NULL);
+  const char *name;
+  GVariantIter iter;
+
+  append_outcome (text, connection, NULL, PROPS_IFACE, "GetAll",
+                  g_variant_new ("(s)", MANAGER_IFACE));
+  g_variant_iter_init (&iter, profiles);
+  while (g_variant_iter_next (&iter, "&s", &name))
+    {
+      g_autofree char *path = harness_profile_path (name);
+
+      append_outcome (text, connection, path, PROPS_IFACE, "GetAll",
+                      g_variant_new ("(s)", MGR_IFACE));
+      append_outcome (text, connection, path, PROPS_IFACE, "GetAll",
+                      g_variant_new ("(s)", EMU_IFACE));
+      /* An armed Emulation.FailNext would show here. */
+      append_outcome (text, connection, path, MGR_IFACE, "GetCurrentState", NULL);
+      append_outcome (text, connection, path, MGR_IFACE, "GetCapabilities", NULL);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* Some state worth keeping: a second profile, advises on both, a transition done. */
+static void
+populate (Harness *h)
+{
+  g_autofree char *path = default_path ();
+  g_autofree char *other =
+      harness_create_profile (h, "other", MAPIOFFLINE_CAPABILITY_OFFLINE, OFFLINE);
+
+  harness_advise (h->client, path, 1, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  harness_advise (h->client, other, 2, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  set_state_ok (h->client, path, BLOCK, OFFLINE);
+}
+
+typedef struct
+{
+  const char *path; /* NULL: the manager */
+  const char *iface;
+  const char *method;
+  const char *parameters; /* GVariant text; NULL: none */
+  const char *error_name;
+  const char *or_name; /* what newer GLib answers instead, where it names the missing part */
+} BadCall;
+
+static const BadCall bad_calls[] = {
+  /* The wrong signature */
+  { PROFILE, MGR_IFACE, "SetCurrentState", "(uint32 0, uint32 3)", INVALID, NULL },
+  { PROFILE, MGR_IFACE, "SetCurrentState", "('0', '3', '1')", INVALID, NULL },
+  { PROFILE, MGR_IFACE, "SetCurrentState", "(uint32 0, uint32 3, uint32 1, uint32 1)", INVALID,
+    NULL },
+  { PROFILE, MGR_IFACE, "SetCurrentState", "(int32 0, int32 3, int32 1)", INVALID, NULL },
+  { PROFILE, MGR_IFACE, "SetCurrentState", NULL, INVALID, NULL },
+  { PROFILE, MGR_IFACE, "Advise", "(uint32 0, uint32 1, uint32 0, '/', uint32 1, uint32 3)",
+    INVALID, NULL },
+  { PROFILE, MGR_IFACE, "Advise", "(uint32 0, uint32 1, uint32 0, objectpath '/', uint32 1)",
+    INVALID, NULL },
+  { PROFILE, MGR_IFACE, "Unadvise", "(uint64 0, uint64 1)", INVALID, NULL },
+  { PROFILE, MGR_IFACE, "GetCurrentState", "(uint32 1,)", INVALID, NULL },
+  { PROFILE, MGR_IFACE, "GetCapabilities", "(@au [1],)", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "CreateOfflineObject", "('x', int32 3, int32 2)", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "OpenOfflineObject", "(objectpath '/default', '')", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "RemoveOfflineObject", "(<'default'>,)", INVALID, NULL },
+  { PROFILE, EMU_IFACE, "FailNext", "('SetCurrentState', 'org.example.Error')", INVALID, NULL },
+  { PROFILE, EMU_IFACE, "SetTransitionDelay", "(uint64 10,)", INVALID, NULL },
+  /* Unknown members, interfaces, objects */
+  { PROFILE, MGR_IFACE, "Frobnicate", NULL, NO_METHOD },
+  { PROFILE, MGR_IFACE, "Notify", "(uint32 1, uint32 1, uint32 3, uint32 2, uint32 1, uint64 1)",
+    NO_METHOD },
+  { PROFILE, OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE, "Notify",
+    "(uint32 1, uint32 1, uint32 3, uint32 2, uint32 1, uint64 1)", NO_INTERFACE },
+  { PROFILE, "org.example.Nothing", "GetCurrentState", NULL, NO_INTERFACE },
+  { PROFILE, MANAGER_IFACE, "RemoveOfflineObject", "('default',)", NO_INTERFACE },
+  { NULL, MGR_IFACE, "SetCurrentState", "(uint32 0, uint32 3, uint32 2)", NO_INTERFACE },
+  { OFFLINE_STATE_PROFILES_PATH "/nobody", MGR_IFACE, "GetCurrentState", NULL, NO_OBJECT },
+  { OFFLINE_STATE_PROFILES_PATH, MGR_IFACE, "SetCurrentState", "(uint32 0, uint32 3, uint32 2)",
+    NO_OBJECT },
+  { "/", MANAGER_IFACE, "RemoveOfflineObject", "('default',)", NO_OBJECT },
+  /* Properties */
+  { PROFILE, PROPS_IFACE, "Get", "('" MGR_IFACE "', 'Nope')", NO_PROPERTY },
+  { PROFILE, PROPS_IFACE, "Get", "('org.example.Nothing', 'State')", NO_PROPS_OF },
+  { PROFILE, PROPS_IFACE, "Get", "(uint32 1, uint32 2)", NO_METHOD },
+  { PROFILE, PROPS_IFACE, "GetAll", "('org.example.Nothing',)", NO_PROPS_OF },
+  { PROFILE, PROPS_IFACE, "Set", "('" MGR_IFACE "', 'State', <uint32 1>)", READ_ONLY },
+  { PROFILE, PROPS_IFACE, "Set", "('" MGR_IFACE "', 'State', <'offline'>)", READ_ONLY },
+  { PROFILE, PROPS_IFACE, "Set", "('" MGR_IFACE "', 'Sequence', <uint64 99>)", READ_ONLY },
+  { PROFILE, PROPS_IFACE, "Set", "('" MGR_IFACE "', 'AdviseCount', <uint32 0>)", READ_ONLY },
+  { PROFILE, PROPS_IFACE, "Set", "('" EMU_IFACE "', 'TransitionDelay', <uint32 5>)", READ_ONLY },
+  { NULL, PROPS_IFACE, "Set", "('" MANAGER_IFACE "', 'NotifyTimeout', <uint32 1>)", READ_ONLY },
+  { NULL, PROPS_IFACE, "Set", "('" MANAGER_IFACE "', 'Profiles', <@as []>)", READ_ONLY },
+  /* Well typed, outside what the contract allows */
+  { PROFILE, MGR_IFACE, "SetCurrentState", "(uint32 0, uint32 0xffffffff, uint32 1)", INVALID,
+    NULL },
+  { PROFILE, MGR_IFACE, "SetCurrentState", "(uint32 0xffffffff, uint32 3, uint32 2)", INVALID,
+    NULL },
+  { PROFILE, MGR_IFACE, "SetCurrentState", "(uint32 0, uint32 3, uint32 0xffffffff)", INVALID,
+    NULL },
+  { PROFILE, MGR_IFACE, "Advise",
+    "(uint32 0, uint32 1, uint32 0xffffffff, objectpath '/', uint32 1, uint32 3)",
+    OFFLINE_STATE_ERROR_NO_INTERFACE, NULL },
+  { PROFILE, MGR_IFACE, "Advise",
+    "(uint32 0, uint32 1, uint32 0, objectpath '/', uint32 1, uint32 0xffffffff)", INVALID, NULL },
+  { PROFILE, MGR_IFACE, "Advise",
+    "(uint32 0xffffffff, uint32 1, uint32 0, objectpath '/', uint32 1, uint32 3)", INVALID, NULL },
+  { PROFILE, MGR_IFACE, "Unadvise", "(uint32 0xffffffff, uint32 1)", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "CreateOfflineObject", "('x', uint32 0xffffffff, uint32 2)", INVALID,
+    NULL },
+  { NULL, MANAGER_IFACE, "CreateOfflineObject", "('x', uint32 3, uint32 0)", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "CreateOfflineObject", "('', uint32 3, uint32 2)", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "CreateOfflineObject", "('a\\nb', uint32 3, uint32 2)", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "CreateOfflineObject", "('default', uint32 3, uint32 2)",
+    OFFLINE_STATE_ERROR_EXISTS, NULL },
+  { NULL, MANAGER_IFACE, "OpenOfflineObject",
+    "('default', '{FBEFFD93-B11F-4094-842B-96DCD31E63D}')", INVALID, NULL },
+  { NULL, MANAGER_IFACE, "OpenOfflineObject", "('default', '00000000-0000-0000-0000-000000000000')",
+    OFFLINE_STATE_ERROR_NOT_FOUND, NULL },
+  { NULL, MANAGER_IFACE, "OpenOfflineObject", "('nobody', '')", OFFLINE_STATE_ERROR_NOT_FOUND,
+    NULL },
+  { NULL, MANAGER_IFACE, "RemoveOfflineObject", "('nobody',)", OFFLINE_STATE_ERROR_NOT_FOUND,
+    NULL },
+  { PROFILE, EMU_IFACE, "SetTransitionDelay", "(uint32 600001,)", INVALID, NULL },
+  { PROFILE, EMU_IFACE, "SetCapabilities", "(uint32 4,)", INVALID, NULL },
+  { PROFILE, EMU_IFACE, "FailNext", "('Frobnicate', 'org.example.Error', uint32 1)", INVALID,
+    NULL },
+  { PROFILE, EMU_IFACE, "FailNext", "('Advise', 'not an error name', uint32 1)", INVALID, NULL },
+  { PROFILE, EMU_IFACE, "FailNext", "('Advise', '', uint32 1)", INVALID, NULL },
+};
+
+static void
+test_bad_calls (Harness *h, gconstpointer data)
+{
+  g_autoptr (GString) wrong = g_string_new (NULL);
+  g_autofree char *before = NULL, *after = NULL;
+
+  populate (h);
+  before = describe_service (h->client);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_calls); i++)
+    {
+      const BadCall *bad = &bad_calls[i];
+      GVariant *parameters = bad->parameters ? g_variant_new_parsed (bad->parameters) : NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) reply =
+          harness_call (h->client, bad->path, bad->iface, bad->method, parameters, &error);
+      g_autofree char *outcome = probe_outcome (error);
+
+      g_test_message ("%s.%s%s: %s", bad->iface, bad->method,
+                      bad->parameters ? bad->parameters : "()", outcome);
+      if (g_strcmp0 (outcome, bad->error_name) != 0 && g_strcmp0 (outcome, bad->or_name) != 0)
+        g_string_append_printf (wrong, "\n  %s %s.%s%s: %s, not %s", bad->path ? bad->path : "/",
+                                bad->iface, bad->method, bad->parameters ? bad->parameters : "()",
+                                outcome, bad->error_name);
+    }
+  after = describe_service (h->client);
+  g_assert_cmpstr (after, ==, before);
+  if (wrong->len > 0)
+    g_error ("calls answered otherwise than expected:%s", wrong->str);
+}
+
+static void
+assert_refused (GDBusConnection *connection,
+                const char *path,
+                const char *iface,
+                const char *method,
+                GVariant *parameters,
+                const char *error_name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  reply = harness_call (connection, path, iface, method, parameters, &error);
+  g_test_message ("%s with 1 MiB: %.100s... in %.1f ms", method, error ? error->message : "success",
+                  (g_get_monotonic_time () - start) / 1000.0);
+  harness_assert_dbus_error (error, error_name, NULL);
+}
+
+static void
+test_huge_strings (Harness *h, gconstpointer data)
+{
+  g_autofree char *huge = g_strnfill (HUGE_LENGTH, 'a');
+  g_autofree char *huge_path = g_strconcat ("/", huge, NULL);
+  g_autofree char *before = NULL, *after = NULL;
+  ProbeFigures start, end;
+
+  populate (h);
+  before = describe_service (h->client);
+  probe_read (h->daemon, &start);
+  assert_refused (h->client, NULL, MANAGER_IFACE, "CreateOfflineObject",
+                  g_variant_new ("(suu)", huge, 3, ONLINE), INVALID);
+  assert_refused (h->client, NULL, MANAGER_IFACE, "OpenOfflineObject",
+                  g_variant_new ("(ss)", huge, ""), INVALID);
+  assert_refused (h->client, NULL, MANAGER_IFACE, "OpenOfflineObject",
+                  g_variant_new ("(ss)", OFFLINE_STATE_DEFAULT_PROFILE, huge), INVALID);
+  assert_refused (h->client, NULL, MANAGER_IFACE, "RemoveOfflineObject",
+                  g_variant_new ("(s)", huge), INVALID);
+  assert_refused (h->client, PROFILE, EMU_IFACE, "FailNext",
+                  g_variant_new ("(ssu)", huge, "org.example.Error", 1), INVALID);
+  assert_refused (h->client, PROFILE, EMU_IFACE, "FailNext",
+                  g_variant_new ("(ssu)", "Advise", huge, 1), INVALID);
+  assert_refused (h->client, PROFILE, PROPS_IFACE, "Get", g_variant_new ("(ss)", MGR_IFACE, huge),
+                  INVALID);
+  assert_refused (h->client, huge_path, MGR_IFACE, "GetCurrentState", NULL,
+                  DBUS_ERROR_UNKNOWN_METHOD);
+  after = describe_service (h->client);
+  g_assert_cmpstr (after, ==, before);
+  probe_read (h->daemon, &end);
+  probe_message ("before the 1 MiB arguments", &start);
+  probe_message ("after", &end);
+  g_assert_cmpuint (end.n_fds, ==, start.n_fds);
+}
+
+/* Messages that g_dbus_connection_call() would not build */
+
+static GDBusMessage *
+profile_call (const char *iface, const char *method, GVariant *body)
+{
+  GDBusMessage *message =
+      g_dbus_message_new_method_call (OFFLINE_STATE_BUS_NAME, PROFILE, iface, method);
+
+  if (body != NULL)
+    g_dbus_message_set_body (message, body);
+  return message;
+}
+
+/* Sends @message and returns the D-Bus name of the error it got, or "ok". */
+static char *
+send_raw (GDBusConnection *connection, GDBusMessage *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync (
+      connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 30000, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  g_dbus_message_to_gerror (reply, &error);
+  return probe_outcome (error);
+}
+
+static void
+assert_raw_refused (GDBusConnection *connection, GDBusMessage *message, const char *error_name)
+{
+  g_autoptr (GDBusMessage) owned = message;
+  g_autofree char *outcome = send_raw (connection, owned);
+
+  g_assert_cmpstr (outcome, ==, error_name);
+}
+
+/* A SetCurrentState that carries a file descriptor it has no use for. */
+static GDBusMessage *
+set_state_with_fd (void)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  GDBusMessage *message;
+  int pipe_fds[2];
+
+  g_unix_open_pipe (pipe_fds, FD_CLOEXEC, &error);
+  g_assert_no_error (error);
+  g_unix_fd_list_append (fds, pipe_fds[0], &error);
+  g_assert_no_error (error);
+  close (pipe_fds[0]);
+  close (pipe_fds[1]);
+  message = profile_call (MGR_IFACE, "SetCurrentState", g_variant_new ("(uuuh)", 0, 3, ONLINE, 0));
+  g_dbus_message_set_unix_fd_list (message, fds);
+  return message;
+}
+
+static void
+test_raw_messages (Harness *h, gconstpointer data)
+{
+  g_autofree char *before = NULL, *after = NULL;
+  ProbeFigures start, end;
+
+  populate (h);
+  before = describe_service (h->client);
+  probe_read (h->daemon, &start);
+
+  /* Bodies of the wrong types. */
+  assert_raw_refused (h->client,
+                      profile_call (NULL, "SetCurrentState", g_variant_new ("(uuu)", 0, 3, ONLINE)),
+                      DBUS_ERROR_UNKNOWN_METHOD);
+  /* Descriptors the daemon has no use for must not stay open in it. */
+  for (guint i = 0; i < 50; i++)
+    assert_raw_refused (h->client, set_state_with_fd (), INVALID);
+  /* Nobody waits for the answer to this one. */
+  {
+    g_autoptr (GDBusMessage) message =
+        profile_call (MGR_IFACE, "SetCurrentState", g_variant_new ("(uu)", 0, 3));
+    g_autoptr (GError) error = NULL;
+
+    g_dbus_message_set_flags (message, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
+    g_dbus_connection_send_message (h->client, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
+                                    &error);
+    g_assert_no_error (error);
+  }
+
+  after = describe_service (h->client);
+  g_assert_cmpstr (after, ==, before);
+  probe_read (h->daemon, &end);
+  probe_message ("before the raw messages", &start);
+  probe_message ("after", &end);
+  g_assert_cmpuint (end.n_fds, ==, start.n_fds);
+}
+
+static char *
+daemon_unique_name (GDBusConnection *connection)
+{
+  g_autoptr (GVariant) reply = NULL;
+  char *owner;
+
+  reply = g_dbus_connection_call_sync (
+      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetNameOwner", g_variant_new ("(s)", OFFLINE_STATE_BUS_NAME), G_VARIANT_TYPE ("(s)"),
+      G_DBUS_CALL_FLAGS_NONE, 30000, NULL, NULL);
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(s)", &owner);
+  return owner;
+}
+
+/* A client that says, in the bus's words, that another client has left: the daemon must
+ * believe only the bus. */
+static void
+test_forged_departure (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autofree char *daemon = daemon_unique_name (h->client);
+  g_autoptr (GDBusConnection) victim = harness_connect (h);
+  g_autoptr (GDBusConnection) forger = harness_connect (h);
+  g_autoptr (HarnessRecorder) notes = harness_recorder_new_signal (victim, path);
+  const char *victim_name = g_dbus_connection_get_unique_name (victim);
+  const char *destinations[] = { daemon, NULL };
+
+  harness_advise (victim, path, 7, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  for (guint i = 0; i < G_N_ELEMENTS (destinations); i++)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_dbus_connection_emit_signal (forger, destinations[i], "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "NameOwnerChanged",
+                                     g_variant_new ("(sss)", victim_name, victim_name, ""), &error);
+      g_assert_no_error (error);
+    }
+  /* Whatever the forger sent has reached the daemon before this answer. */
+  settle (forger, path);
+  assert_advise_count (h->client, path, 1);
+  set_state_ok (forger, path, BLOCK, OFFLINE);
+  settle (victim, path);
+  g_assert_cmpuint (notes->n_notes, ==, 3);
+  assert_transition (notes, 0, 7, ONLINE, OFFLINE, 1);
+}
+
+/* Callbacks that are well-formed object paths but lead nowhere useful: Advise takes them
+ * (any path but "/" is a callback), the first Notify fails, and they are gone, without the
+ * transition waiting for them. */
+static void
+test_nonsense_callbacks (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autofree char *huge = g_strnfill (HUGE_LENGTH, 'a');
+  g_autofree char *huge_path = g_strconcat ("/", huge, NULL);
+  g_autoptr (GDBusConnection) exports_nothing = harness_connect (h);
+  g_autoptr (GDBusConnection) exports_other = harness_connect (h);
+  g_autoptr (HarnessRecorder) steady = harness_recorder_new_signal (h->client, path);
+  const char *callbacks[] = { OFFLINE_STATE_MANAGER_PATH, PROFILE, "/a/b/c", huge_path };
+  HarnessPending pending;
+  ProbeFigures start, end;
+  gint64 begin = g_get_monotonic_time ();
+
+  probe_read_warm (h, &start);
+  harness_advise (h->client, path, 1, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  for (guint i = 0; i < G_N_ELEMENTS (callbacks); i++)
+    harness_advise (exports_nothing, path, 10 + i, callbacks[i]);
+  /* The right path, the wrong interface there. */
+  export_other_interface (exports_other, "/cb");
+  export_wrong_notify (exports_other, "/wrong");
+  harness_advise (exports_other, path, 20, "/cb");
+  harness_advise (exports_other, path, 21, "/wrong");
+  assert_advise_count (h->client, path, 1 + G_N_ELEMENTS (callbacks) + 2);
+
+  harness_set_state_begin (h->client, path, BLOCK, OFFLINE, &pending);
+  harness_wait_flag (&pending.done, 5000);
+  g_assert_no_error (pending.error);
+  g_test_message ("BLOCK answered after %.0f ms with NotifyTimeout 20000 ms",
+                  (pending.time_us - begin) / 1000.0);
+  harness_pending_clear (&pending);
+  assert_advise_count (h->client, path, 1);
+  assert_transitions_seen (steady, 1, 1);
+  close_and_wait_gone (h, exports_nothing);
+  close_and_wait_gone (h, exports_other);
+  probe_read (h->daemon, &end);
+  probe_message ("before the nonsense callbacks", &start);
+  probe_message ("after", &end);
+  g_assert_cmpuint (end.n_fds, ==, start.n_fds);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, setup_func, test_func)                                                           \
+  g_test_add ("/hostile/" name, Harness, NULL, setup_func, test_func, harness_fixture_teardown)
+
+  /* First: it fails until the daemon keeps the Notify calls it awaits within the bus's limit.
+   * A failure ends the program, and after the first private bus it also leaves GTestDBus's
+   * watcher hung (GLib 2.74: the later dbus-daemons inherit the watcher's pipe). */
+  ADD ("fan-out/many-callbacks-at-once", setup_short_timeout, test_many_callbacks_at_once);
+
+  ADD ("flood/advise-per-connection", setup_per_connection_limit, test_flood_advise_per_connection);
+  ADD ("flood/advise-total", setup_total_limit, test_flood_advise_total);
+  ADD ("flood/set-state", setup_long_timeout, test_flood_set_state);
+  ADD ("flood/unadvise", harness_fixture_setup, test_flood_unadvise);
+  ADD ("callbacks/unlucky", setup_short_timeout, test_unlucky_callbacks);
+  ADD ("callbacks/leaving-releases-transition", setup_long_timeout,
+       test_leaving_releases_transition);
+  ADD ("malformed/bad-calls", harness_fixture_setup, test_bad_calls);
+  ADD ("malformed/huge-strings", harness_fixture_setup, test_huge_strings);
+  ADD ("malformed/raw-messages", harness_fixture_setup, test_raw_messages);
+  ADD ("malformed/forged-departure", harness_fixture_setup, test_forged_departure);
+  ADD ("malformed/nonsense-callbacks", setup_long_timeout, test_nonsense_callbacks);
+
+#undef ADD
+  return g_test_run ();
+}
