@@ -85,13 +85,14 @@ static void
 close_and_wait_gone (Harness *h, GDBusConnection *connection)
 {
   g_autofree char *name = g_strdup (g_dbus_connection_get_unique_name (connection));
+  g_autofree char *path = default_path ();
   gboolean gone = FALSE;
   guint id;
 
   id = g_dbus_connection_signal_subscribe (
       h->client, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
       "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, &gone, NULL);
-  settle (h->client, default_path ());
+  settle (h->client, path);
   g_dbus_connection_close_sync (connection, NULL, NULL);
   harness_wait_flag (&gone, WAIT_MS);
   g_dbus_connection_signal_unsubscribe (h->client, id);
@@ -762,7 +763,9 @@ unlucky_transition (Harness *h, Unlucky *u, const char *path, guint state, guint
 static void
 assert_transitions_seen (HarnessRecorder *recorder, guint client_token, guint n_transitions)
 {
-  settle (recorder->connection, default_path ());
+  g_autofree char *path = default_path ();
+
+  settle (recorder->connection, path);
   g_assert_cmpuint (recorder->n_notes, ==, 3 * n_transitions);
   for (guint i = 0; i < n_transitions; i++)
     assert_transition (recorder, 3 * i, client_token, i % 2 ? OFFLINE : ONLINE,

@@ -197,8 +197,9 @@ test_after_kill (Harness *h, gconstpointer data)
                      MAPIOFFLINE_STATE_OFFLINE, 1);
 
   /* Their tokens are theirs still; a new advise gets a token never seen before. */
-  harness_call_ok (stays_signal.connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise",
-                   g_variant_new ("(uu)", 0, stays_signal.token));
+  g_variant_unref (harness_call_ok (stays_signal.connection, path,
+                                    OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise",
+                                    g_variant_new ("(uu)", 0, stays_signal.token)));
   g_assert_cmpuint (advise_count (h), ==, 1);
   fresh = harness_advise (stays_signal.connection, path, 55, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   g_assert_cmpuint (fresh, >, gone_callback.token);

@@ -137,10 +137,14 @@ main (int argc, char **argv)
   g_set_prgname ("offlinectl");
   context = main_context_new (&ctl, &version);
   if (!ctl_parse (&ctl, context, &argc, &argv))
-    return CTL_EXIT_USAGE;
+    {
+      ctl_clear (&ctl);
+      return CTL_EXIT_USAGE;
+    }
   if (version)
     {
       g_print ("offlinectl %s\n", PACKAGE_VERSION);
+      ctl_clear (&ctl);
       return CTL_EXIT_OK;
     }
 
