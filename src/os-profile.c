@@ -662,12 +662,8 @@ os_profile_set_capabilities_finish (OsProfile *self, GAsyncResult *result, GErro
 gboolean
 os_profile_set_transition_delay (OsProfile *self, guint milliseconds, GError **error)
 {
-  if (milliseconds > OS_TRANSITION_DELAY_MAX)
-    {
-      os_set_error (error, OS_ERROR_INVALID_ARGS, "a transition delay is at most %u ms, not %u",
-                    OS_TRANSITION_DELAY_MAX, milliseconds);
-      return FALSE;
-    }
+  if (!os_validate_transition_delay (milliseconds, error))
+    return FALSE;
   if (milliseconds != self->transition_delay)
     {
       self->transition_delay = milliseconds;
