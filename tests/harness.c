@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  */
+#include <stdlib.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -158,6 +163,30 @@ harness_setup (Harness *h, const char *const *extra_args)
   harness_setup_full (h, HARNESS_FLAGS_NONE, extra_args);
 }
 
+/* Marks every descriptor from 3 up close-on-exec. GTestDBus (GLib 2.74) forks one watcher per
+ * test program, which kills the buses when the program dies, and learns of that death when
+ * its pipe reaches end of file; but the dbus-daemons of later cases inherit the pipe's write
+ * end, so after a failed case the watcher waits, the bus and the daemon on it live on with
+ * the program's output open, and meson waits for the test's time-out. */
+static void
+set_cloexec_from_3 (void)
+{
+  g_autoptr (GDir) fds = NULL;
+  const char *name;
+
+  if (syscall (SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+  fds = g_dir_open ("/proc/self/fd", 0, NULL);
+  g_assert_nonnull (fds);
+  while ((name = g_dir_read_name (fds)) != NULL)
+    {
+      int fd = atoi (name);
+
+      if (fd >= 3)
+        fcntl (fd, F_SETFD, fcntl (fd, F_GETFD) | FD_CLOEXEC);
+    }
+}
+
 void
 harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_args)
 {
@@ -170,6 +199,7 @@ harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_arg
   h->runtime_dir = g_dir_make_tmp ("offline-state-run-XXXXXX", &error);
   g_assert_no_error (error);
   h->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  set_cloexec_from_3 ();
   g_test_dbus_up (h->bus);
   h->client = harness_connect (h);
   harness_start_daemon (h, extra_args);

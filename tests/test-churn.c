@@ -421,8 +421,14 @@ test_churn (Harness *h, gconstpointer data)
   probe_message ("after the first wave", &warm);
   probe_message ("after everyone left", &after);
   g_assert_cmpuint (after.n_fds, ==, before.n_fds);
-  /* Generous: allocator caches may keep what a wave used, but not a share per client. */
+  /* Generous: allocator caches may keep what a wave used, but not a share per client. Under
+   * AddressSanitizer freed memory waits in its quarantine (up to 256 MiB), so RSS says nothing
+   * there; LeakSanitizer checks the daemon's memory at its exit instead. */
+#if defined(__SANITIZE_ADDRESS__)
+  g_test_message ("RSS not bounded: built with AddressSanitizer");
+#else
   g_assert_cmpuint (after.rss_kib, <, warm.rss_kib + 4096);
+#endif
 
   /* Still serving: a newcomer gets a whole transition. */
   {
