@@ -319,7 +319,9 @@ run_wave (Harness *h,
 static void
 assert_every_transition (HarnessRecorder *recorder, guint client_token, guint n)
 {
-  settle (recorder->connection, default_path ());
+  g_autofree char *path = default_path ();
+
+  settle (recorder->connection, path);
   g_assert_cmpuint (recorder->n_notes, ==, 3 * n);
   for (guint i = 0; i < n; i++)
     assert_transition (recorder, 3 * i, client_token, i % 2 ? OFFLINE : ONLINE,

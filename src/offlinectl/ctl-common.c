@@ -80,12 +80,17 @@ gboolean
 ctl_parse (Ctl *ctl, GOptionContext *context, int *argc, char ***argv)
 {
   g_autoptr (GError) error = NULL;
+  /* The bus options may come before the command and after it. GOption does not free a
+   * string that was set before its parse began, when the parse sets it again. */
+  g_autofree char *address_before = g_steal_pointer (&ctl->address);
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       ctl_usage_error (ctl, "%s", error->message);
       return FALSE;
     }
+  if (ctl->address == NULL)
+    ctl->address = g_steal_pointer (&address_before);
   if ((ctl->user ? 1 : 0) + (ctl->system ? 1 : 0) + (ctl->address != NULL ? 1 : 0) > 1)
     {
       ctl_usage_error (ctl, "--user, --system and --address exclude each other");
