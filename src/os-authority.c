@@ -58,15 +58,30 @@ typedef struct
 } Check;
 
 static const Rule *
-find_rule (GDBusMethodInvocation *invocation)
+find_rule_for (const char *interface, const char *method)
 {
-  const char *interface = g_dbus_method_invocation_get_interface_name (invocation);
-  const char *method = g_dbus_method_invocation_get_method_name (invocation);
-
   for (gsize i = 0; i < G_N_ELEMENTS (rules); i++)
     if (g_str_equal (rules[i].interface, interface) && g_str_equal (rules[i].method, method))
       return &rules[i];
   return NULL;
+}
+
+static const Rule *
+find_rule (GDBusMethodInvocation *invocation)
+{
+  return find_rule_for (g_dbus_method_invocation_get_interface_name (invocation),
+                        g_dbus_method_invocation_get_method_name (invocation));
+}
+
+gboolean
+os_authority_is_open (OsAuthority *self, const char *interface, const char *method)
+{
+  const Rule *rule;
+
+  if (self->system_bus == NULL)
+    return TRUE;
+  rule = find_rule_for (interface, method);
+  return rule != NULL && rule->action == NULL;
 }
 
 /* The log names the caller; the caller's message names the action, so that an

@@ -31,4 +31,7 @@ void os_authority_check (OsAuthority *self,
                          GObject *object,
                          OsAuthorizedFunc authorized);
 
+/* Whether os_authority_check() lets @method of @interface through at once, for anyone. */
+gboolean os_authority_is_open (OsAuthority *self, const char *interface, const char *method);
+
 G_END_DECLS

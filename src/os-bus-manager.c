@@ -7,6 +7,7 @@
 #include "os-bus-manager.h"
 #include "os-bus-profile.h"
 #include "os-error.h"
+#include "os-fast-path.h"
 #include "os-validate.h"
 
 struct _OsBusManager
@@ -18,8 +19,10 @@ struct _OsBusManager
   OsAuthority *authority;
   GDBusObjectManagerServer *object_manager;
   GHashTable *profiles; /* profile name → OsBusProfile */
+  GHashTable *paths;    /* object path → OsBusProfile, of those in @profiles */
   gboolean emulation;
   guint name_owner_changed_id;
+  OsFastPath *fast_path;
 };
 
 static void os_bus_manager_iface_init (OsDBusManagerIface *iface);
@@ -176,6 +179,7 @@ on_profile_added (OsManager *manager, OsProfile *profile, OsBusManager *self)
                                                   limits->notify_timeout_ms, self->emulation);
 
   g_hash_table_insert (self->profiles, g_strdup (os_profile_get_name (profile)), bus_profile);
+  g_hash_table_insert (self->paths, (gpointer) os_bus_profile_get_path (bus_profile), bus_profile);
   g_dbus_object_manager_server_export (self->object_manager,
                                        os_bus_profile_get_object (bus_profile));
 }
@@ -187,6 +191,7 @@ on_profile_removed (OsManager *manager, OsProfile *profile, OsBusManager *self)
 
   g_dbus_object_manager_server_unexport (self->object_manager,
                                          os_bus_profile_get_path (bus_profile));
+  g_hash_table_remove (self->paths, os_bus_profile_get_path (bus_profile));
   g_hash_table_remove (self->profiles, os_profile_get_name (profile));
 }
 
@@ -220,6 +225,7 @@ os_bus_manager_dispose (GObject *object)
   os_bus_manager_unexport (self);
   if (self->manager != NULL)
     g_signal_handlers_disconnect_by_data (self->manager, self);
+  g_clear_pointer (&self->paths, g_hash_table_unref);
   g_clear_pointer (&self->profiles, g_hash_table_unref);
   g_clear_object (&self->object_manager);
   g_clear_object (&self->manager);
@@ -232,13 +238,33 @@ static void
 os_bus_manager_class_init (OsBusManagerClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = os_bus_manager_dispose;
+  os_fast_path_note_dispatches (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
 }
 
 static void
 os_bus_manager_init (OsBusManager *self)
 {
   self->profiles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->paths = g_hash_table_new (g_str_hash, g_str_equal);
 }
+
+static GDBusMessage *
+answer_at_once (gpointer owner, const char *object_path, GDBusMessage *call)
+{
+  OsBusManager *self = owner;
+  OsBusProfile *bus_profile = g_hash_table_lookup (self->paths, object_path);
+
+  return bus_profile != NULL ? os_bus_profile_answer_at_once (bus_profile, call) : NULL;
+}
+
+/* Every interface whose calls must keep their order with those answered at once. */
+static const char *const ordered_interfaces[] = {
+  OFFLINE_STATE_MANAGER_INTERFACE,
+  OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+  OFFLINE_STATE_EMULATION_INTERFACE,
+  "org.freedesktop.DBus.Properties",
+  NULL,
+};
 
 static void
 add_existing_profiles (OsBusManager *self)
@@ -284,12 +310,14 @@ os_bus_manager_new (OsManager *manager,
       g_object_unref (self);
       return NULL;
     }
+  self->fast_path = os_fast_path_start (connection, ordered_interfaces, answer_at_once, self);
   return self;
 }
 
 void
 os_bus_manager_unexport (OsBusManager *self)
 {
+  g_clear_pointer (&self->fast_path, os_fast_path_stop);
   if (self->name_owner_changed_id != 0)
     {
       g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);

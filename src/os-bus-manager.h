@@ -15,7 +15,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (OsBusManager, os_bus_manager, OS, BUS_MANAGER, OsDBusManagerSkeleton)
 
 /* @system_bus: the calls that change something are authorized through polkit, on
- * @connection (the contract, §10); on the session bus nothing is checked. */
+ * @connection (the contract, §10); on the session bus nothing is checked. Calls that need
+ * only the state are answered in GDBus's thread (os-fast-path.h): the caller must hold the
+ * state lock. */
 OsBusManager *os_bus_manager_new (OsManager *manager,
                                   GDBusConnection *connection,
                                   gboolean emulation,

@@ -25,6 +25,11 @@ OsBusProfile *os_bus_profile_new (OsProfile *profile,
 GDBusObjectSkeleton *os_bus_profile_get_object (OsBusProfile *self);
 const char *os_bus_profile_get_path (OsBusProfile *self);
 
+/* The reply to @call, a method call to this object, when it needs nothing but the state
+ * to answer; NULL otherwise. Called in GDBus's thread with the state lock held
+ * (os-fast-path.h). */
+GDBusMessage *os_bus_profile_answer_at_once (OsBusProfile *self, GDBusMessage *call);
+
 /* The object path of a profile: its name escaped with g_dbus_escape_object_path(). */
 char *os_bus_profile_path_for_name (const char *name);
 

@@ -11,6 +11,7 @@
 #include "offline-state.h"
 #include "os-bus-manager.h"
 #include "os-daemon.h"
+#include "os-fast-path.h"
 #include "os-manager.h"
 #include "os-network.h"
 #include "os-validate.h"
@@ -394,6 +395,7 @@ os_daemon_main (int argc, char **argv)
   if (daemon.options.verbose)
     g_log_set_debug_enabled (TRUE);
 
+  os_state_lock_hold (g_main_context_default ());
   daemon.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
@@ -405,5 +407,6 @@ os_daemon_main (int argc, char **argv)
       daemon.status = EXIT_FAILURE;
     }
   shut_down (&daemon);
+  os_state_lock_release (g_main_context_default ());
   return daemon.status;
 }

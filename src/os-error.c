@@ -87,3 +87,15 @@ os_error_return (GDBusMethodInvocation *invocation, const GError *error)
       g_dbus_method_invocation_return_gerror (invocation, error);
     }
 }
+
+GDBusMessage *
+os_error_new_reply (GDBusMessage *call, const GError *error)
+{
+  g_autofree char *name = NULL;
+
+  if (error->domain == OS_ERROR)
+    return g_dbus_message_new_method_error_literal (call, os_error_dbus_name (error->code),
+                                                    error->message);
+  name = g_dbus_error_encode_gerror (error);
+  return g_dbus_message_new_method_error_literal (call, name, error->message);
+}

@@ -31,5 +31,7 @@ void os_set_error (GError **error, OsError code, const char *format, ...) G_GNUC
 
 /* Returns @error to the caller with its D-Bus name from the table. */
 void os_error_return (GDBusMethodInvocation *invocation, const GError *error);
+/* The same, as the error reply to the method call @call. */
+GDBusMessage *os_error_new_reply (GDBusMessage *call, const GError *error);
 
 G_END_DECLS

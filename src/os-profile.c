@@ -725,3 +725,9 @@ os_profile_take_failure (OsProfile *self, const char *method)
     g_hash_table_remove (self->failures, method);
   return error_name;
 }
+
+gboolean
+os_profile_has_failure (OsProfile *self, const char *method)
+{
+  return g_hash_table_contains (self->failures, method);
+}

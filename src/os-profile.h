@@ -78,5 +78,7 @@ gboolean os_profile_fail_next (
     OsProfile *self, const char *method, const char *error_name, guint count, GError **error);
 /* Consumes one failure queued for @method: the D-Bus error name to fail with, or NULL. */
 char *os_profile_take_failure (OsProfile *self, const char *method);
+/* Whether a failure is queued for @method. */
+gboolean os_profile_has_failure (OsProfile *self, const char *method);
 
 G_END_DECLS
