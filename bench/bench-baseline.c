@@ -8,6 +8,10 @@
  *
  * It prints its unique name, then serves BENCH_BASELINE_INTERFACE until its standard input
  * closes.
+ *
+ * With --floor, it is instead the least a GDBus service can be, the floor under the daemon's
+ * start-up and memory at rest: it connects to the session bus as the daemon does, owns
+ * BENCH_FLOOR_NAME, and answers Nop until a signal ends it, as one ends the daemon.
  */
 #include <gio/gunixinputstream.h>
 #include <stdlib.h>
@@ -110,22 +114,59 @@ on_stdin_closed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_main_loop_quit (self->loop);
 }
 
-int
-main (int argc, char **argv)
+static const GDBusInterfaceVTable vtable = { on_method_call, NULL, NULL, { 0 } };
+
+/* Empty, and yet not NULL: it marks the moment the name is owned, where the daemon's own
+ * callback does, for `valgrind --tool=callgrind --dump-before=on_name_acquired`. */
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
 {
-  static const GDBusInterfaceVTable vtable = { on_method_call, NULL, NULL, { 0 } };
+}
+
+/* Nothing here but what any service needs: a connection, one object, the name, the loop.
+ * No handler for SIGTERM: with no state to save, dying of it is a clean exit. */
+static int
+run_floor (GDBusInterfaceInfo *interface)
+{
   Baseline self = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (introspection_xml, &error);
-  g_autoptr (GInputStream) input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
 
-  g_assert_no_error (error);
   self.connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   if (self.connection == NULL)
     {
       g_printerr ("bench-baseline: %s\n", error->message);
       return EXIT_FAILURE;
     }
+  g_dbus_connection_register_object (self.connection, BENCH_BASELINE_PATH, interface, &vtable,
+                                     &self, NULL, &error);
+  g_assert_no_error (error);
+  g_bus_own_name_on_connection (self.connection, BENCH_FLOOR_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                on_name_acquired, NULL, NULL, NULL);
+  self.loop = g_main_loop_new (NULL, FALSE);
+  g_main_loop_run (self.loop);
+  g_main_loop_unref (self.loop);
+  g_object_unref (self.connection);
+  return EXIT_SUCCESS;
+}
+
+int
+main (int argc, char **argv)
+{
+  Baseline self = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (introspection_xml, &error);
+  g_autoptr (GInputStream) input = NULL;
+
+  g_assert_no_error (error);
+  if (argc == 2 && g_str_equal (argv[1], "--floor"))
+    return run_floor (node->interfaces[0]);
+  self.connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  if (self.connection == NULL)
+    {
+      g_printerr ("bench-baseline: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  input = g_unix_input_stream_new (STDIN_FILENO, FALSE);
   self.targets = g_array_new (FALSE, FALSE, sizeof (Target));
   g_array_set_clear_func (self.targets, target_clear);
   self.loop = g_main_loop_new (NULL, FALSE);

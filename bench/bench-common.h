@@ -14,6 +14,10 @@
 #define BENCH_BASELINE_PATH      "/org/offlinestate/Bench/Baseline"
 #define BENCH_BASELINE_INTERFACE "org.offlinestate.Bench.Baseline"
 
+/* The name that bench-baseline --floor owns; it answers BENCH_BASELINE_INTERFACE's Nop at
+ * BENCH_BASELINE_PATH. */
+#define BENCH_FLOOR_NAME "org.offlinestate.Bench.Floor"
+
 /* Where the subscribers take callback Notify calls. */
 #define BENCH_NOTIFY_PATH "/org/offlinestate/Bench/Notify"
 

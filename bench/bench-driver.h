@@ -9,6 +9,7 @@
 
 #include "bench-procs.h"
 #include "bench-report.h"
+#include "bench-smaps.h"
 
 /* The profiles the driver uses: the subscribers' signal advises live on the first, their
  * callback advises on the second, and the third has none. */
@@ -20,8 +21,21 @@ typedef enum
   BENCH_N_PROFILES
 } BenchProfile;
 
+/* The parts of a run, for --only. */
+typedef enum
+{
+  BENCH_SECTION_STARTUP = 1 << 0, /* start-up and memory at rest, against the floor */
+  BENCH_SECTION_ROUND_TRIPS = 1 << 1,
+  BENCH_SECTION_FAN_OUT = 1 << 2, /* and throughput */
+  BENCH_SECTION_MEMORY = 1 << 3,  /* growth per advise */
+  BENCH_SECTIONS_ALL = (1 << 4) - 1
+} BenchSections;
+
 typedef struct
 {
+  char *only; /* --only, as given */
+  BenchSections sections;
+  gboolean memory_detail;
   guint repetitions;
   guint startup_repetitions;
   guint memory_repetitions;
@@ -45,13 +59,17 @@ typedef struct
   BenchChild *bus;
   GDBusConnection *connection;
   GSubprocess *daemon;
+  GSubprocess *floor; /* bench-baseline --floor */
   GPtrArray *workers; /* BenchChild */
   BenchChild *baseline;
   char *baseline_name;
   char *profile_path[BENCH_N_PROFILES];
   guint state[BENCH_N_PROFILES];
   guint64 baseline_sequence;
+  const char *awaited_name;
   gint64 owned_ns;
+  BenchSmaps *daemon_smaps; /* at rest, in the last start-up repetition */
+  BenchSmaps *floor_smaps;
 } Bench;
 
 /* bench-offline-state.c */
@@ -66,6 +84,9 @@ GVariant *bench_call (Bench *bench,
 gboolean
 bench_start_daemon (Bench *bench, double *to_owned_ms, double *to_answer_ms, GError **error);
 void bench_stop_daemon (Bench *bench);
+gboolean
+bench_start_floor (Bench *bench, double *to_owned_ms, double *to_answer_ms, GError **error);
+void bench_stop_floor (Bench *bench);
 
 /* bench-workers.c */
 gboolean

@@ -16,6 +16,7 @@
 #define CALL_TIMEOUT_MS  120000
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS  10000
+#define SMAPS_LINES      8 /* mappings printed without --memory-detail */
 
 GVariant *
 bench_call (Bench *bench,
@@ -46,10 +47,11 @@ on_name_owner_changed (GDBusConnection *connection,
                        gpointer user_data)
 {
   Bench *bench = user_data;
-  const char *new_owner;
+  const char *name, *new_owner;
 
-  g_variant_get (parameters, "(&s&s&s)", NULL, NULL, &new_owner);
-  if (new_owner[0] != '\0')
+  g_variant_get (parameters, "(&s&s&s)", &name, NULL, &new_owner);
+  if (bench->awaited_name != NULL && g_str_equal (name, bench->awaited_name) &&
+      new_owner[0] != '\0')
     bench->owned_ns = bench_now_ns ();
 }
 
@@ -60,46 +62,80 @@ on_start_timeout (gpointer user_data)
 }
 
 static gboolean
-wait_owned (Bench *bench, GError **error)
+wait_owned (Bench *bench, GSubprocess *process, GError **error)
 {
   gboolean timed_out = FALSE;
   guint timeout_id = g_timeout_add_once (START_TIMEOUT_MS, on_start_timeout, &timed_out);
 
-  while (bench->owned_ns == 0 && !timed_out && g_subprocess_get_identifier (bench->daemon) != NULL)
+  while (bench->owned_ns == 0 && !timed_out && g_subprocess_get_identifier (process) != NULL)
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
     g_source_remove (timeout_id);
   if (bench->owned_ns != 0)
     return TRUE;
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-               "offline-stated did not own %s in %u ms (its log: %s/daemon.log)",
-               OFFLINE_STATE_BUS_NAME, START_TIMEOUT_MS, bench->scratch_dir);
+               "%s did not own %s in %u ms (its log: %s/daemon.log)",
+               g_subprocess_get_identifier (process) ? "the process" : "the process exited and",
+               bench->awaited_name, START_TIMEOUT_MS, bench->scratch_dir);
   return FALSE;
 }
 
+/* What start-up waits for: the name owned, then the answer to a first call. */
+typedef struct
+{
+  const char *name;
+  const char *path;
+  const char *interface;
+  const char *method;
+  const GVariantType *reply_type;
+} Service;
+
 /* Start-up is timed from just before the fork to the NameOwnerChanged that the bus sends
  * this connection, then to the reply of the first call made on that news. */
+static GSubprocess *
+start_service (Bench *bench,
+               const char *const *argv,
+               const Service *service,
+               double *to_owned_ms,
+               double *to_answer_ms,
+               GError **error)
+{
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  gint64 start;
+
+  bench->owned_ns = 0;
+  bench->awaited_name = service->name;
+  start = bench_now_ns ();
+  process = g_subprocess_launcher_spawnv (bench->daemon_launcher, argv, error);
+  if (process == NULL)
+    return NULL;
+  if (wait_owned (bench, process, error))
+    reply = bench_call (bench, service->name, service->path, service->interface, service->method,
+                        NULL, service->reply_type, error);
+  if (reply == NULL)
+    {
+      bench_process_stop (process, SIGTERM, STOP_TIMEOUT_MS);
+      return NULL;
+    }
+  *to_owned_ms = (double) (bench->owned_ns - start) / 1e6;
+  *to_answer_ms = (double) (bench_now_ns () - start) / 1e6;
+  return g_steal_pointer (&process);
+}
+
 gboolean
 bench_start_daemon (Bench *bench, double *to_owned_ms, double *to_answer_ms, GError **error)
 {
   const char *argv[] = { bench->options.daemon_path, "--ephemeral",
                          "--max-advises=10000000",   "--max-advises-per-connection=10000000",
                          "--notify-timeout=60000",   NULL };
-  g_autoptr (GVariant) reply = NULL;
-  gint64 start;
+  const Service service = { OFFLINE_STATE_BUS_NAME, bench->profile_path[BENCH_PROFILE_SIGNAL],
+                            OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState",
+                            G_VARIANT_TYPE ("(u)") };
 
-  bench->owned_ns = 0;
-  start = bench_now_ns ();
-  bench->daemon = g_subprocess_launcher_spawnv (bench->daemon_launcher, argv, error);
-  if (bench->daemon == NULL || !wait_owned (bench, error))
+  bench->daemon = start_service (bench, argv, &service, to_owned_ms, to_answer_ms, error);
+  if (bench->daemon == NULL)
     return FALSE;
-  reply = bench_call (bench, OFFLINE_STATE_BUS_NAME, bench->profile_path[BENCH_PROFILE_SIGNAL],
-                      OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL,
-                      G_VARIANT_TYPE ("(u)"), error);
-  if (reply == NULL)
-    return FALSE;
-  *to_owned_ms = (double) (bench->owned_ns - start) / 1e6;
-  *to_answer_ms = (double) (bench_now_ns () - start) / 1e6;
   for (guint i = 0; i < BENCH_N_PROFILES; i++)
     bench->state[i] = MAPIOFFLINE_STATE_ONLINE;
   return TRUE;
@@ -112,6 +148,34 @@ bench_stop_daemon (Bench *bench)
     return;
   bench_process_stop (bench->daemon, SIGTERM, STOP_TIMEOUT_MS);
   g_clear_object (&bench->daemon);
+}
+
+gboolean
+bench_start_floor (Bench *bench, double *to_owned_ms, double *to_answer_ms, GError **error)
+{
+  const char *argv[] = { bench->options.baseline_path, "--floor", NULL };
+  const Service service = { BENCH_FLOOR_NAME, BENCH_BASELINE_PATH, BENCH_BASELINE_INTERFACE, "Nop",
+                            NULL };
+
+  bench->floor = start_service (bench, argv, &service, to_owned_ms, to_answer_ms, error);
+  return bench->floor != NULL;
+}
+
+void
+bench_stop_floor (Bench *bench)
+{
+  if (bench->floor == NULL)
+    return;
+  bench_process_stop (bench->floor, SIGTERM, STOP_TIMEOUT_MS);
+  g_clear_object (&bench->floor);
+}
+
+static void
+watch_name (Bench *bench, const char *name)
+{
+  g_dbus_connection_signal_subscribe (
+      bench->connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+      "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, bench, NULL);
 }
 
 static gboolean
@@ -136,10 +200,8 @@ start_bus (Bench *bench, GError **error)
                                               NULL, NULL, error);
   if (bench->connection == NULL)
     return FALSE;
-  g_dbus_connection_signal_subscribe (bench->connection, "org.freedesktop.DBus",
-                                      "org.freedesktop.DBus", "NameOwnerChanged",
-                                      "/org/freedesktop/DBus", OFFLINE_STATE_BUS_NAME,
-                                      G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, bench, NULL);
+  watch_name (bench, OFFLINE_STATE_BUS_NAME);
+  watch_name (bench, BENCH_FLOOR_NAME);
   return TRUE;
 }
 
@@ -196,15 +258,22 @@ static const char *const profile_names[BENCH_N_PROFILES] = { OFFLINE_STATE_DEFAU
 static gboolean
 measure_on_one_daemon (Bench *bench, GError **error)
 {
+  BenchSections sections = bench->options.sections;
   double owned_ms, answer_ms;
 
-  g_printerr ("bench: round trips\n");
-  if (!bench_start_daemon (bench, &owned_ms, &answer_ms, error) ||
-      !bench_measure_round_trips (bench, error) ||
-      !create_profile (bench, BENCH_PROFILE_CALLBACK, profile_names[BENCH_PROFILE_CALLBACK],
-                       error) ||
-      !create_profile (bench, BENCH_PROFILE_IDLE, profile_names[BENCH_PROFILE_IDLE], error) ||
-      !bench_measure_fan_out (bench, error))
+  if (!bench_start_daemon (bench, &owned_ms, &answer_ms, error))
+    return FALSE;
+  if (sections & BENCH_SECTION_ROUND_TRIPS)
+    {
+      g_printerr ("bench: round trips\n");
+      if (!bench_measure_round_trips (bench, error))
+        return FALSE;
+    }
+  if ((sections & BENCH_SECTION_FAN_OUT) &&
+      (!create_profile (bench, BENCH_PROFILE_CALLBACK, profile_names[BENCH_PROFILE_CALLBACK],
+                        error) ||
+       !create_profile (bench, BENCH_PROFILE_IDLE, profile_names[BENCH_PROFILE_IDLE], error) ||
+       !bench_measure_fan_out (bench, error)))
     return FALSE;
   bench_stop_daemon (bench);
   return TRUE;
@@ -213,13 +282,25 @@ measure_on_one_daemon (Bench *bench, GError **error)
 static gboolean
 run (Bench *bench, GError **error)
 {
+  BenchSections sections = bench->options.sections;
+
   for (guint i = 0; i < BENCH_N_PROFILES; i++)
     bench->profile_path[i] = profile_path (profile_names[i]);
+  /* The helpers run whatever the sections: the GLib pages that they share with the daemon
+   * weigh on its PSS in every run alike. */
   if (!start_bus (bench, error) || !start_helpers (bench, error))
     return FALSE;
-  g_printerr ("bench: start-up\n");
-  if (!bench_measure_startup (bench, error) || !measure_on_one_daemon (bench, error))
+  if (sections & BENCH_SECTION_STARTUP)
+    {
+      g_printerr ("bench: start-up, against the floor\n");
+      if (!bench_measure_startup (bench, error))
+        return FALSE;
+    }
+  if ((sections & (BENCH_SECTION_ROUND_TRIPS | BENCH_SECTION_FAN_OUT)) &&
+      !measure_on_one_daemon (bench, error))
     return FALSE;
+  if (!(sections & BENCH_SECTION_MEMORY))
+    return TRUE;
   g_printerr ("bench: memory\n");
   return bench_measure_memory (bench, error);
 }
@@ -250,12 +331,15 @@ describe_run (Bench *bench, guint64 fd_limit)
   bench_report_set_info (bench->report, "max_connections", connections);
   bench_report_set_info (bench->report, "open_files_limit", fds);
   bench_report_set_info (bench->report, "loadavg_start", load);
+  bench_report_set_info (bench->report, "sections",
+                         bench->options.only != NULL ? bench->options.only : "all");
 }
 
 static void
 tear_down (Bench *bench)
 {
   bench_stop_daemon (bench);
+  bench_stop_floor (bench);
   g_clear_pointer (&bench->baseline, bench_child_free);
   g_clear_pointer (&bench->workers, g_ptr_array_unref);
   g_clear_object (&bench->connection);
@@ -265,6 +349,37 @@ tear_down (Bench *bench)
       bench_process_stop (bench->bus->process, SIGTERM, STOP_TIMEOUT_MS);
     }
   g_clear_pointer (&bench->bus, bench_child_free);
+}
+
+static const char *const section_names[] = { "startup", "round-trips", "fan-out", "memory" };
+
+static gboolean
+parse_sections (BenchOptions *options, GError **error)
+{
+  g_auto (GStrv) names = NULL;
+
+  if (options->only == NULL)
+    {
+      options->sections = BENCH_SECTIONS_ALL;
+      return TRUE;
+    }
+  names = g_strsplit (options->only, ",", -1);
+  options->sections = 0;
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      guint s = 0;
+
+      while (s < G_N_ELEMENTS (section_names) && !g_str_equal (names[i], section_names[s]))
+        s++;
+      if (s == G_N_ELEMENTS (section_names))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "--only: no section '%s' (startup, round-trips, fan-out, memory)", names[i]);
+          return FALSE;
+        }
+      options->sections |= 1 << s;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -285,13 +400,19 @@ parse_options (BenchOptions *options, int *argc, char ***argv, GError **error)
       "Subscriber connections at most; advises beyond share them (default: 1000)", "N" },
     { "largest", 0, 0, G_OPTION_ARG_INT, &options->largest,
       "Largest signal fan-out, a power of 10 (default: 10000)", "N" },
+    { "only", 0, 0, G_OPTION_ARG_STRING, &options->only,
+      "Run only these sections, comma-separated: startup (start-up and memory at rest, against "
+      "the floor), round-trips, fan-out (and throughput), memory (growth per advise)",
+      "LIST" },
+    { "memory-detail", 0, 0, G_OPTION_ARG_NONE, &options->memory_detail,
+      "Print every mapping of the memory at rest, not only the largest differences", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
 
   g_option_context_set_summary (context, "Measures offline-stated against the bus it runs on.");
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, argc, argv, error))
+  if (!g_option_context_parse (context, argc, argv, error) || !parse_sections (options, error))
     return FALSE;
   if (options->repetitions < 1 || options->startup_repetitions < 1 || options->workers < 1 ||
       options->connections < 1 || options->largest < 1)
@@ -345,6 +466,9 @@ main (int argc, char **argv)
     {
       bench_add_targets (&bench);
       bench_report_print (bench.report, stdout);
+      if (bench.daemon_smaps != NULL && bench.floor_smaps != NULL)
+        bench_smaps_print_difference (bench.daemon_smaps, bench.floor_smaps,
+                                      bench.options.memory_detail ? 0 : SMAPS_LINES, stdout);
       ok = bench_report_write_json (
           bench.report, bench.options.json_path ? bench.options.json_path : BENCH_DEFAULT_JSON,
           &error);
@@ -357,6 +481,9 @@ main (int argc, char **argv)
   g_object_unref (bench.launcher);
   g_object_unref (bench.daemon_launcher);
   bench_report_free (bench.report);
+  g_clear_pointer (&bench.daemon_smaps, bench_smaps_free);
+  g_clear_pointer (&bench.floor_smaps, bench_smaps_free);
+  g_free (bench.options.only);
   g_free (bench.scratch_dir);
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
