@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "offline-state.h"
 #include "os-error.h"
 
@@ -98,4 +100,20 @@ os_error_new_reply (GDBusMessage *call, const GError *error)
                                                     error->message);
   name = g_dbus_error_encode_gerror (error);
   return g_dbus_message_new_method_error_literal (call, name, error->message);
+}
+
+#define LOG_EXCERPT_MAX 200
+
+char *
+os_log_excerpt (const char *text)
+{
+  gsize length = strlen (text);
+  const char *end = text + LOG_EXCERPT_MAX;
+
+  if (length <= LOG_EXCERPT_MAX)
+    return g_strdup (text);
+  /* Back to the start of a character. */
+  while (end > text && (*end & 0xC0) == 0x80)
+    end--;
+  return g_strdup_printf ("%.*s… (%" G_GSIZE_FORMAT " bytes)", (int) (end - text), text, length);
 }

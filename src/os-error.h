@@ -34,4 +34,8 @@ void os_error_return (GDBusMethodInvocation *invocation, const GError *error);
 /* The same, as the error reply to the method call @call. */
 GDBusMessage *os_error_new_reply (GDBusMessage *call, const GError *error);
 
+/* @text, which a client chose (a callback path, an error message: up to the bus's message
+ * size), cut to a line's worth for the log. @text is valid UTF-8. */
+char *os_log_excerpt (const char *text);
+
 G_END_DECLS

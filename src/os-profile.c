@@ -521,8 +521,13 @@ link_advise (OsProfile *self, OsAdvise *advise)
 {
   g_queue_push_tail_link (&self->advises, &advise->profile_link);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ADVISE_COUNT]);
-  g_debug ("Profile '%s': advise %u for %s by %s", self->name, advise->token,
-           os_advise_get_owner (advise), advise->callback ? advise->callback : "signal");
+  if (!g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    {
+      g_autofree char *callback = os_log_excerpt (advise->callback ? advise->callback : "signal");
+
+      g_debug ("Profile '%s': advise %u for %s by %s", self->name, advise->token,
+               os_advise_get_owner (advise), callback);
+    }
 }
 
 guint
@@ -612,10 +617,15 @@ os_profile_callback_replied (OsProfile *self, OsAdvise *advise, guint ticket)
 void
 os_profile_drop_advise (OsProfile *self, OsAdvise *advise, const char *reason)
 {
+  g_autofree char *callback = NULL;
+  g_autofree char *why = NULL;
+
   if (advise->removed)
     return;
+  callback = os_log_excerpt (advise->callback);
+  why = os_log_excerpt (reason);
   g_message ("Profile '%s': removing advise %u of %s: its callback %s failed: %s", self->name,
-             advise->token, os_advise_get_owner (advise), advise->callback, reason);
+             advise->token, os_advise_get_owner (advise), callback, why);
   os_manager_remove_advise (self->manager, advise);
 }
 

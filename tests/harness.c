@@ -519,8 +519,9 @@ on_notify (GDBusConnection *connection,
         g_ptr_array_add (recorder->kept, invocation);
         break;
       case HARNESS_FAIL:
-        g_dbus_method_invocation_return_dbus_error (invocation, "com.example.Test.Error.Broken",
-                                                    "this callback fails on purpose");
+        g_dbus_method_invocation_return_dbus_error (
+            invocation, "com.example.Test.Error.Broken",
+            recorder->fail_message ? recorder->fail_message : "this callback fails on purpose");
         break;
     }
 }

@@ -156,6 +156,7 @@ typedef struct
   guint subscription_id;
   guint registration_id;
   char *callback_path;
+  const char *fail_message; /* HARNESS_FAIL's error message, if not the usual one */
 } HarnessRecorder;
 
 /* Records StateChanged signals that reach @connection from the object at @path. */

@@ -437,6 +437,48 @@ test_quiet (Harness *h, gconstpointer data)
   g_assert_null (strstr (err, "-DEBUG"));
 }
 
+/* 8. A client chooses its callback path and its callback's error message, each as long as
+ * a message may be: the log keeps a line's worth of each, debug lines included. */
+
+#define LOG_LINE_MAX 1024
+
+static void
+test_log_lines_bounded (Harness *h, gconstpointer data)
+{
+  g_autoptr (GInputStream) stream = ref_stderr (h);
+  g_autofree char *path = harness_profile_path (OFFLINE_STATE_DEFAULT_PROFILE);
+  g_autofree char *huge = g_strnfill (1024 * 1024, 'a');
+  g_autofree char *huge_path = g_strconcat ("/", huge, NULL);
+  g_autoptr (GDBusConnection) client = harness_connect (h);
+  g_autoptr (HarnessRecorder) failing =
+      harness_recorder_new_callback (client, "/failing", HARNESS_FAIL, 0);
+  HarnessPending pending;
+  g_autofree char *err = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  failing->fail_message = huge;
+  harness_advise (client, path, 1, huge_path);
+  harness_advise (client, path, 2, "/failing");
+  /* BLOCK, answered once both callbacks have failed; this process answers one of them. */
+  harness_set_state_begin (h->client, path, MAPIOFFLINE_FLAG_BLOCK, MAPIOFFLINE_STATE_OFFLINE,
+                           &pending);
+  harness_wait_flag (&pending.done, WAIT_MS);
+  g_assert_no_error (pending.error);
+  harness_pending_clear (&pending);
+  g_assert_cmpuint (harness_get_uint (h->client, path, "AdviseCount"), ==, 0);
+  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  err = read_all (stream);
+  lines = g_strsplit (err, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strlen (lines[i]) > LOG_LINE_MAX)
+      g_error ("a log line of %zu bytes: %.200s…", strlen (lines[i]), lines[i]);
+  assert_contains (err, "removing advise 1 ");
+  assert_contains (err, "removing advise 2 ");
+  assert_contains (err, "… (1048577 bytes)");
+  /* "com.example.Test.Error.Broken: " and the message */
+  assert_contains (err, "… (1048607 bytes)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -487,6 +529,8 @@ main (int argc, char **argv)
               teardown);
   g_test_add ("/daemon/verbose/off-by-default", Harness, NULL, setup_stderr_pipe, test_quiet,
               teardown);
+  g_test_add ("/daemon/log-lines-bounded", Harness, args_verbose, setup_stderr_pipe,
+              test_log_lines_bounded, teardown);
 
   return g_test_run ();
 }
