@@ -472,10 +472,14 @@ static gboolean
 callback_only_moved_on (const GError *error)
 {
   /* A callback that is slow, or whose owner left without answering, costs time but keeps
-   * its advise; any other error is the callback's own failure. */
+   * its advise, and so does one the bus would not call: a Notify that timed out here
+   * still counts against the daemon's pending calls there until its callee answers, so a
+   * crowd of slow callbacks can make the bus refuse the next ones (LimitsExceeded). Any
+   * other error is the callback's own failure. */
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
          g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
          g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED) ||
          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
 }
 

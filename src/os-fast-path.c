@@ -17,6 +17,9 @@ struct _OsFastPath
 
 /* The daemon's state: held by the main thread except while it polls. */
 static GMutex state_lock;
+/* The main thread is back from polling and waits for the lock: GDBus's thread leaves it
+ * alone, or a flood of calls answered at once would keep the main loop from ever running. */
+static gint main_waiting;
 
 /* The calls to our interfaces that went to the main loop and that it may not have begun
  * to handle yet, oldest first. Only GDBus's thread adds to it, and only the main thread
@@ -31,7 +34,9 @@ poll_unlocked (GPollFD *fds, guint n_fds, gint timeout_ms)
 
   g_mutex_unlock (&state_lock);
   ready = g_poll (fds, n_fds, timeout_ms);
+  g_atomic_int_set (&main_waiting, 1);
   g_mutex_lock (&state_lock);
+  g_atomic_int_set (&main_waiting, 0);
   return ready;
 }
 
@@ -140,7 +145,7 @@ try_answer (OsFastPath *self, GDBusMessage *call)
 {
   g_autoptr (GDBusMessage) reply = NULL;
 
-  if (!g_mutex_trylock (&state_lock))
+  if (g_atomic_int_get (&main_waiting) || !g_mutex_trylock (&state_lock))
     return FALSE;
   if (self->answering)
     reply = self->answer (self->owner, g_dbus_message_get_path (call), call);

@@ -925,6 +925,51 @@ test_leaving_releases_transition (Harness *h, gconstpointer data)
   g_assert_cmpuint (after.n_fds, ==, before.n_fds);
 }
 
+/* 1b. A flood of calls that the daemon answers in GDBus's thread, at once (GetCurrentState),
+ * must not keep its main loop from running: meanwhile transitions, each with a callback to
+ * call, go on as promptly as ever. */
+
+static GVariant *
+no_parameters (guint index, gpointer user_data)
+{
+  return NULL;
+}
+
+static void
+test_flood_reads_during_transitions (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (GDBusConnection) flooder = harness_connect (h);
+  g_autoptr (GDBusConnection) callback_connection = harness_connect (h);
+  g_autoptr (HarnessRecorder) callback =
+      harness_recorder_new_callback (callback_connection, "/cb", HARNESS_REPLY, 0);
+  g_autoptr (ProbeLatencies) transitions = probe_latencies_new ();
+  Flood flood;
+
+  harness_advise (callback_connection, path, 1, "/cb");
+  flood_init (&flood, flooder, path, "GetCurrentState", no_parameters, NULL, G_MAXUINT);
+  flood_refill (&flood);
+  for (guint i = 0; i < 20; i++)
+    {
+      double elapsed = timed_block_set_state (h->client, path, i % 2 ? ONLINE : OFFLINE, 10000);
+
+      probe_latencies_add (transitions, (gint64) (elapsed * 1000));
+    }
+  /* The flood ran all along, and ends now. */
+  g_assert_cmpuint (flood.answered, >, 20 * FLOOD_WINDOW);
+  flood.min_calls = flood.sent;
+  while (flood.answered < flood.sent)
+    g_main_context_iteration (NULL, TRUE);
+
+  probe_latencies_message ("BLOCK transitions during a GetCurrentState flood", transitions);
+  probe_tally_message ("flooder: GetCurrentState", flood.tally);
+  g_assert_cmpuint (probe_tally_get (flood.tally, "ok"), ==, flood.sent);
+  g_assert_cmpint (probe_latencies_max (transitions), <, LIVENESS_MS * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpuint (callback->n_notes, ==, 3 * 20);
+  assert_object (h->client, path, ONLINE, 20, FALSE);
+  flood_clear (&flood);
+}
+
 /* 4. Malformed input at the D-Bus level */
 
 #define PROFILE       OFFLINE_STATE_PROFILES_PATH "/default"
@@ -1374,6 +1419,8 @@ main (int argc, char **argv)
   ADD ("flood/advise-total", setup_total_limit, test_flood_advise_total);
   ADD ("flood/set-state", setup_long_timeout, test_flood_set_state);
   ADD ("flood/unadvise", harness_fixture_setup, test_flood_unadvise);
+  ADD ("flood/reads-during-transitions", harness_fixture_setup,
+       test_flood_reads_during_transitions);
   ADD ("callbacks/unlucky", setup_short_timeout, test_unlucky_callbacks);
   ADD ("callbacks/leaving-releases-transition", setup_long_timeout,
        test_leaving_releases_transition);
