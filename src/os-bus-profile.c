@@ -19,6 +19,8 @@ struct _OsBusProfile
   OsDBusEmulation *emulation; /* NULL with --no-emulation */
   OsAuthority *authority;
   guint notify_timeout_ms;
+  guint advise_count_window_id; /* AdviseCount changes are held back until it ends */
+  gboolean advise_count_held;
 };
 
 static void os_bus_profile_iface_init (OsDBusOfflineMgrIface *iface);
@@ -35,6 +37,12 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
 #define NOTIFY_IN_FLIGHT_MAX 64
 #define NOTIFY_QUEUE_KEY     "offline-state-notify-queue"
 
+/* Each change of AdviseCount is a PropertiesChanged signal, which the bus matches against
+ * every connection's rules: a client that advises in a loop would make it one per call,
+ * and double the cost of each. A change is told at once, then the next ones at most once
+ * per window; whoever reads the property, and every notification, gets it current. */
+#define ADVISE_COUNT_WINDOW_MS 100
+
 typedef struct
 {
   guint in_flight;
@@ -49,6 +57,43 @@ typedef struct
   GVariant *parameters;
   guint ticket;
 } NotifyCall;
+
+/* Main thread, or GDBus's with the state lock held (os-fast-path.h). */
+static void
+publish_advise_count (OsBusProfile *self)
+{
+  self->advise_count_held = FALSE;
+  os_dbus_offline_mgr_set_advise_count (OS_DBUS_OFFLINE_MGR (self),
+                                        os_profile_get_advise_count (self->profile));
+}
+
+static gboolean
+on_advise_count_window_over (gpointer user_data)
+{
+  OsBusProfile *self = user_data;
+
+  if (!self->advise_count_held)
+    {
+      self->advise_count_window_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  publish_advise_count (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_advise_count_changed (OsProfile *profile, GParamSpec *pspec, OsBusProfile *self)
+{
+  if (self->advise_count_window_id != 0)
+    {
+      self->advise_count_held = TRUE;
+      return;
+    }
+  publish_advise_count (self);
+  /* Attached to the main context whichever thread this runs in. */
+  self->advise_count_window_id =
+      g_timeout_add (ADVISE_COUNT_WINDOW_MS, on_advise_count_window_over, self);
+}
 
 char *
 os_bus_profile_path_for_name (const char *name)
@@ -596,6 +641,8 @@ on_notification (OsProfile *profile,
                                         old_state, new_state, sequence);
 
   /* Property changes queued before this notification go out before it. */
+  if (self->advise_count_held)
+    publish_advise_count (self);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
   if (os_advise_is_callback (advise))
     {
@@ -614,6 +661,8 @@ on_notification (OsProfile *profile,
 static void
 on_transitioning_changed (OsProfile *profile, GParamSpec *pspec, OsBusProfile *self)
 {
+  if (self->advise_count_held)
+    publish_advise_count (self);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
 }
 
@@ -622,6 +671,7 @@ os_bus_profile_dispose (GObject *object)
 {
   OsBusProfile *self = OS_BUS_PROFILE (object);
 
+  g_clear_handle_id (&self->advise_count_window_id, g_source_remove);
   if (self->profile != NULL)
     g_signal_handlers_disconnect_by_data (self->profile, self);
   if (self->emulation != NULL)
@@ -634,11 +684,62 @@ os_bus_profile_dispose (GObject *object)
   G_OBJECT_CLASS (os_bus_profile_parent_class)->dispose (object);
 }
 
+/* Reads of the properties (Properties.Get and GetAll, GetManagedObjects) give AdviseCount as
+ * it is, even while a change of it is held back: read, it counts the advise just made. */
+static GDBusInterfaceGetPropertyFunc parent_get_property;
+static GVariant *(*parent_get_properties) (GDBusInterfaceSkeleton *skeleton);
+
+static GVariant *
+get_property_current (GDBusConnection *connection,
+                      const char *sender,
+                      const char *object_path,
+                      const char *interface,
+                      const char *property,
+                      GError **error,
+                      gpointer user_data)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (user_data);
+
+  if (g_str_equal (property, "AdviseCount"))
+    return g_variant_new_uint32 (os_profile_get_advise_count (self->profile));
+  return parent_get_property (connection, sender, object_path, interface, property, error,
+                              user_data);
+}
+
+static GVariant *
+get_properties_current (GDBusInterfaceSkeleton *skeleton)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (skeleton);
+  g_autoptr (GVariant) held = g_variant_ref_sink (parent_get_properties (skeleton));
+  GVariantBuilder current;
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  g_variant_builder_init (&current, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, held);
+  while (g_variant_iter_loop (&iter, "{&sv}", &name, &value))
+    {
+      if (g_str_equal (name, "AdviseCount"))
+        g_variant_builder_add (&current, "{sv}", name,
+                               g_variant_new_uint32 (os_profile_get_advise_count (self->profile)));
+      else
+        g_variant_builder_add (&current, "{sv}", name, value);
+    }
+  return g_variant_builder_end (&current);
+}
+
 static void
 os_bus_profile_class_init (OsBusProfileClass *klass)
 {
+  GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS (klass);
+  GDBusInterfaceVTable *vtable = os_fast_path_note_dispatches (skeleton_class);
+
   G_OBJECT_CLASS (klass)->dispose = os_bus_profile_dispose;
-  os_fast_path_note_dispatches (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
+  parent_get_property = vtable->get_property;
+  vtable->get_property = get_property_current;
+  parent_get_properties = skeleton_class->get_properties;
+  skeleton_class->get_properties = get_properties_current;
 }
 
 static void
@@ -689,7 +790,8 @@ os_bus_profile_new (OsProfile *profile,
   bind_profile (self, "capabilities");
   bind_profile (self, "transitioning");
   bind_profile (self, "sequence");
-  bind_profile (self, "advise-count");
+  publish_advise_count (self);
+  g_signal_connect (profile, "notify::advise-count", G_CALLBACK (on_advise_count_changed), self);
   g_signal_connect (profile, "notify::transitioning", G_CALLBACK (on_transitioning_changed), self);
   g_signal_connect (profile, "notification", G_CALLBACK (on_notification), self);
   os_dbus_object_skeleton_set_offline_mgr (self->object, OS_DBUS_OFFLINE_MGR (self));

@@ -114,7 +114,7 @@ noting_get_vtable (GDBusInterfaceSkeleton *skeleton)
   return &noting->vtable;
 }
 
-void
+GDBusInterfaceVTable *
 os_fast_path_note_dispatches (GDBusInterfaceSkeletonClass *klass)
 {
   /* Lives as long as the type. gdbus-codegen's get_vtable returns one static table
@@ -126,6 +126,7 @@ os_fast_path_note_dispatches (GDBusInterfaceSkeletonClass *klass)
   noting->vtable.method_call = noting_method_call;
   g_type_set_qdata (G_TYPE_FROM_CLASS (klass), noting_vtable_quark (), noting);
   klass->get_vtable = noting_get_vtable;
+  return &noting->vtable;
 }
 
 static gboolean

@@ -48,7 +48,8 @@ void os_fast_path_dispatched (GDBusMethodInvocation *invocation);
 /* In the class_init of a subclass of a gdbus-codegen skeleton: each method call to its
  * instances calls os_fast_path_dispatched() before its handler. A call to an interface
  * given to os_fast_path_start() whose skeleton does not do this holds the fast path back
- * until the next one that does. */
-void os_fast_path_note_dispatches (GDBusInterfaceSkeletonClass *klass);
+ * until the next one that does. Returns the class's vtable (its get_property may be
+ * wrapped too). */
+GDBusInterfaceVTable *os_fast_path_note_dispatches (GDBusInterfaceSkeletonClass *klass);
 
 G_END_DECLS

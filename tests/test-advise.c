@@ -601,6 +601,46 @@ test_emulation_fail_next (Harness *h, gconstpointer data)
   assert_object (h->client, path, OFFLINE, 1, FALSE);
 }
 
+/* A client that advises in a loop: each read of AdviseCount right after an Advise counts it,
+ * PropertiesChanged ends with the last count, and the changes are told together, not one
+ * signal per call (the daemon holds them back for 100 ms after telling one). */
+static void
+test_advise_count_changes (Harness *h, gconstpointer data)
+{
+  enum
+  {
+    ADVISES = 60,
+  };
+  g_autofree char *path = default_path ();
+  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  guint tokens[ADVISES];
+  guint count_signals = 0;
+
+  for (guint i = 0; i < ADVISES; i++)
+    {
+      tokens[i] = harness_advise (h->client, path, i, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+      assert_advise_count (h->client, path, i + 1);
+    }
+  watch->want_advise_count = ADVISES;
+  harness_wait_flag (&watch->advise_count_reached, WAIT_MS);
+  for (guint i = 0; i < watch->events->len; i++)
+    if (g_str_has_prefix (g_ptr_array_index (watch->events, i), "AdviseCount="))
+      count_signals++;
+  g_test_message ("%u Advise calls, %u PropertiesChanged of AdviseCount", ADVISES, count_signals);
+  g_assert_cmpuint (count_signals, >=, 1);
+  g_assert_cmpuint (count_signals, <, ADVISES / 2);
+
+  /* Going down the same way, to 0. */
+  watch->advise_count_reached = FALSE;
+  watch->want_advise_count = 0;
+  for (guint i = 0; i < ADVISES; i++)
+    {
+      unadvise_ok (h->client, path, tokens[i]);
+      assert_advise_count (h->client, path, ADVISES - i - 1);
+    }
+  harness_wait_flag (&watch->advise_count_reached, WAIT_MS);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -618,6 +658,7 @@ main (int argc, char **argv)
   ADD ("limit-per-connection", setup_per_connection_limit, test_limit_per_connection);
   ADD ("limit-total", setup_total_limit, test_limit_total);
   ADD ("tokens", harness_fixture_setup, test_tokens);
+  ADD ("advise-count-changes", harness_fixture_setup, test_advise_count_changes);
   ADD ("capabilities", harness_fixture_setup, test_capabilities);
   ADD ("emulation-transition-delay", harness_fixture_setup, test_emulation_transition_delay);
   ADD ("emulation-inject", harness_fixture_setup, test_emulation_inject);
