@@ -21,11 +21,34 @@ static GMutex state_lock;
  * alone, or a flood of calls answered at once would keep the main loop from ever running. */
 static gint main_waiting;
 
-/* The calls to our interfaces that went to the main loop and that it may not have begun
- * to handle yet, oldest first. Only GDBus's thread adds to it, and only the main thread
- * takes from it. While it is not empty, every call goes the same way, behind them. */
+/* The calls to our interfaces that went to the main loop, oldest first: while there is one,
+ * every call goes the same way, behind them. A call leaves when the main loop begins to
+ * handle it (with every older one: the main loop takes them in order), or when its reply
+ * goes out, whoever sent it (GDBus answers some itself: unknown methods, properties). Only
+ * GDBus's thread adds to it. */
+typedef struct
+{
+  GDBusMessage *message; /* not a reference: only compared */
+  char *sender;
+  guint32 serial;
+  gboolean drop_reply; /* the caller wanted none: GDBus was made to send one, for us */
+} Passed;
+
 static GMutex passed_lock;
 static GQueue passed = G_QUEUE_INIT;
+/* Calls of @passed with drop_reply that the main loop has begun to handle: their replies
+ * are still to be dropped. */
+static GQueue awaiting_drop = G_QUEUE_INIT;
+/* Calls in either queue: a reply going out looks there only when there is one. */
+static gint n_tracked;
+
+static void
+passed_free (Passed *call)
+{
+  g_atomic_int_add (&n_tracked, -1);
+  g_free (call->sender);
+  g_free (call);
+}
 
 static gint
 poll_unlocked (GPollFD *fds, guint n_fds, gint timeout_ms)
@@ -60,16 +83,20 @@ os_fast_path_dispatched (GDBusMethodInvocation *invocation)
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   GList *link;
 
-  /* GDBus hands calls to the main loop in the order they came: any passed before this one
-   * has been handled, or was answered by GDBus itself (an unknown method, say). */
   g_mutex_lock (&passed_lock);
-  link = g_queue_find (&passed, message);
+  for (link = passed.head; link != NULL; link = link->next)
+    if (((Passed *) link->data)->message == message)
+      break;
   while (link != NULL)
     {
-      GDBusMessage *oldest = g_queue_pop_head (&passed);
+      Passed *oldest = g_queue_pop_head (&passed);
+      gboolean last = oldest->message == message;
 
-      g_object_unref (oldest);
-      if (oldest == message)
+      if (oldest->drop_reply)
+        g_queue_push_tail (&awaiting_drop, oldest);
+      else
+        passed_free (oldest);
+      if (last)
         break;
     }
   g_mutex_unlock (&passed_lock);
@@ -157,25 +184,88 @@ try_answer (OsFastPath *self, GDBusMessage *call)
   return reply != NULL;
 }
 
+/* GDBus's thread: @reply is going out; TRUE when it answers a call whose caller wanted
+ * no reply. */
+static gboolean
+reply_going_out (GDBusMessage *reply)
+{
+  const char *destination = g_dbus_message_get_destination (reply);
+  guint32 serial = g_dbus_message_get_reply_serial (reply);
+  GQueue *queues[] = { &passed, &awaiting_drop };
+  gboolean drop = FALSE;
+
+  if (g_atomic_int_get (&n_tracked) == 0)
+    return FALSE;
+  g_mutex_lock (&passed_lock);
+  for (gsize q = 0; q < G_N_ELEMENTS (queues); q++)
+    for (GList *link = queues[q]->head; link != NULL; link = link->next)
+      {
+        Passed *call = link->data;
+
+        if (call->serial == serial && g_strcmp0 (call->sender, destination) == 0)
+          {
+            drop = call->drop_reply;
+            g_queue_delete_link (queues[q], link);
+            passed_free (call);
+            goto out;
+          }
+      }
+out:
+  g_mutex_unlock (&passed_lock);
+  return drop;
+}
+
+/* GDBus's thread: @call goes to the main loop, behind those before it. Returns what to
+ * hand to GDBus: a call whose caller wants no reply is changed to want one, so that its
+ * leaving is always seen, whatever answers it; that reply is dropped on its way out. */
+static GDBusMessage *
+pass (GDBusMessage *call)
+{
+  Passed *entry = g_new0 (Passed, 1);
+
+  if (g_dbus_message_get_flags (call) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED)
+    {
+      g_autoptr (GDBusMessage) original = call;
+
+      call = g_dbus_message_copy (original, NULL);
+      g_dbus_message_set_flags (call, g_dbus_message_get_flags (original) &
+                                          ~G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
+      entry->drop_reply = TRUE;
+    }
+  entry->message = call;
+  entry->sender = g_strdup (g_dbus_message_get_sender (call));
+  entry->serial = g_dbus_message_get_serial (call);
+  g_atomic_int_add (&n_tracked, 1);
+  g_mutex_lock (&passed_lock);
+  g_queue_push_tail (&passed, entry);
+  g_mutex_unlock (&passed_lock);
+  return call;
+}
+
 /* GDBus's thread, for every message in and out; owns @message. */
 static GDBusMessage *
 filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
 {
   OsFastPath *self = user_data;
+  GDBusMessageType type = g_dbus_message_get_message_type (message);
   const char *interface = g_dbus_message_get_interface (message);
 
-  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL ||
-      interface == NULL || !g_strv_contains ((const char *const *) self->interfaces, interface))
+  if (!incoming)
+    {
+      if ((type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR) &&
+          reply_going_out (message))
+        g_clear_object (&message);
+      return message;
+    }
+  if (type != G_DBUS_MESSAGE_TYPE_METHOD_CALL || interface == NULL ||
+      !g_strv_contains ((const char *const *) self->interfaces, interface))
     return message;
   if (nothing_passed () && try_answer (self, message))
     {
       g_object_unref (message);
       return NULL;
     }
-  g_mutex_lock (&passed_lock);
-  g_queue_push_tail (&passed, g_object_ref (message));
-  g_mutex_unlock (&passed_lock);
-  return message;
+  return pass (message);
 }
 
 static void
@@ -214,6 +304,7 @@ os_fast_path_stop (OsFastPath *self)
   self->owner = NULL;
   g_dbus_connection_remove_filter (self->connection, self->filter_id);
   g_mutex_lock (&passed_lock);
-  g_queue_clear_full (&passed, g_object_unref);
+  g_queue_clear_full (&passed, (GDestroyNotify) passed_free);
+  g_queue_clear_full (&awaiting_drop, (GDestroyNotify) passed_free);
   g_mutex_unlock (&passed_lock);
 }

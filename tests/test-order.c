@@ -190,6 +190,103 @@ test_many_connections (Harness *h, gconstpointer data)
     }
 }
 
+/* Calls whose caller wants no reply keep their order too, and get none, whether the daemon
+ * handles them or GDBus refuses them (an unknown method, a wrong signature). */
+
+typedef struct
+{
+  GMutex lock;
+  GArray *replied_to; /* guint32: reply serials of the replies that reached the client */
+} Replies;
+
+static GDBusMessage *
+record_replies (GDBusConnection *connection,
+                GDBusMessage *message,
+                gboolean incoming,
+                gpointer user_data)
+{
+  Replies *replies = user_data;
+  GDBusMessageType type = g_dbus_message_get_message_type (message);
+
+  if (incoming && (type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR))
+    {
+      guint32 serial = g_dbus_message_get_reply_serial (message);
+
+      g_mutex_lock (&replies->lock);
+      g_array_append_val (replies->replied_to, serial);
+      g_mutex_unlock (&replies->lock);
+    }
+  return message;
+}
+
+/* Sends a call that wants no reply; returns its serial. */
+static guint32
+send_no_reply (GDBusConnection *connection,
+               const char *path,
+               const char *interface,
+               const char *method,
+               GVariant *parameters)
+{
+  g_autoptr (GDBusMessage) call =
+      g_dbus_message_new_method_call (OFFLINE_STATE_BUS_NAME, path, interface, method);
+  g_autoptr (GError) error = NULL;
+  guint32 serial;
+
+  g_dbus_message_set_body (call, parameters);
+  g_dbus_message_set_flags (call, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
+  g_dbus_connection_send_message (connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, &serial,
+                                  &error);
+  g_assert_no_error (error);
+  return serial;
+}
+
+static void
+test_no_reply_calls (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  Replies replies = { .replied_to = g_array_new (FALSE, FALSE, sizeof (guint32)) };
+  g_autoptr (GArray) unanswered = g_array_new (FALSE, FALSE, sizeof (guint32));
+  guint filter_id = g_dbus_connection_add_filter (h->client, record_replies, &replies, NULL);
+
+  g_mutex_init (&replies.lock);
+  for (guint round = 0; round < ROUNDS; round++)
+    {
+      HarnessPending pending[2];
+      guint32 serials[] = {
+        send_no_reply (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "NoSuchMethod", NULL),
+        send_no_reply (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState",
+                       g_variant_new ("(u)", 1)),
+        send_no_reply (h->client, "/no/such/object", OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+                       "GetCurrentState", NULL),
+        send_no_reply (h->client, path, OFFLINE_STATE_EMULATION_INTERFACE, "FailNext",
+                       g_variant_new ("(ssu)", "GetCurrentState", INJECTED_ERROR, 1)),
+      };
+
+      g_array_append_vals (unanswered, serials, G_N_ELEMENTS (serials));
+      harness_call_begin (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState",
+                          NULL, &pending[0]);
+      harness_call_begin (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState",
+                          NULL, &pending[1]);
+      wait_all (pending, G_N_ELEMENTS (pending));
+      harness_assert_dbus_error (pending[0].error, INJECTED_ERROR, INJECTED_MESSAGE);
+      g_assert_cmpuint (reply_uint (&pending[1]), ==, ONLINE);
+      pending_clear_all (pending, G_N_ELEMENTS (pending));
+    }
+  /* Every reply sent so far has arrived before this one. */
+  assert_object (h->client, path, ONLINE, 0, FALSE);
+  g_dbus_connection_remove_filter (h->client, filter_id);
+  g_mutex_lock (&replies.lock);
+  for (guint i = 0; i < unanswered->len; i++)
+    for (guint k = 0; k < replies.replied_to->len; k++)
+      g_assert_cmpuint (g_array_index (replies.replied_to, guint32, k), !=,
+                        g_array_index (unanswered, guint32, i));
+  g_mutex_unlock (&replies.lock);
+  g_test_message ("%u calls wanting no reply, none answered; %u replies to the others",
+                  unanswered->len, replies.replied_to->len);
+  g_array_unref (replies.replied_to);
+  g_mutex_clear (&replies.lock);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -203,5 +300,7 @@ main (int argc, char **argv)
               test_read_count_then_advise, harness_fixture_teardown);
   g_test_add ("/order/many-connections", Harness, NULL, harness_fixture_setup,
               test_many_connections, harness_fixture_teardown);
+  g_test_add ("/order/no-reply-calls", Harness, NULL, harness_fixture_setup, test_no_reply_calls,
+              harness_fixture_teardown);
   return g_test_run ();
 }
