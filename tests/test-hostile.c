@@ -32,6 +32,12 @@ setup_total_limit (Harness *h, gconstpointer data)
 }
 
 static void
+setup_notify_100 (Harness *h, gconstpointer data)
+{
+  setup_with (h, "--notify-timeout=100");
+}
+
+static void
 setup_short_timeout (Harness *h, gconstpointer data)
 {
   setup_with (h, "--notify-timeout=300");
@@ -701,6 +707,48 @@ timed_block_set_state (GDBusConnection *connection, const char *path, guint stat
   return elapsed;
 }
 
+/* Silent callbacks whose Notify calls time out in the daemon still count on the bus, as
+ * calls the daemon awaits, until their callee answers: past 128 of them the bus refuses the
+ * daemon's next Notify calls (LimitsExceeded). That is not those callbacks' failure: every
+ * advise stays, the prompt one last in line included. */
+static void
+test_refused_by_the_bus (Harness *h, gconstpointer data)
+{
+  enum
+  {
+    SILENT = 200,
+  };
+  g_autofree char *path = default_path ();
+  g_autoptr (GDBusConnection) silent_connection = harness_connect (h);
+  g_autoptr (GDBusConnection) prompt_connection = harness_connect (h);
+  g_autoptr (HarnessRecorder) silent =
+      harness_recorder_new_callback (silent_connection, "/silent", HARNESS_SILENT, 0);
+  g_autoptr (HarnessRecorder) prompt =
+      harness_recorder_new_callback (prompt_connection, "/prompt", HARNESS_REPLY, 0);
+  double elapsed;
+
+  for (guint i = 0; i < SILENT; i++)
+    harness_advise (silent_connection, path, i, "/silent");
+  harness_advise (prompt_connection, path, SILENT, "/prompt");
+  elapsed = timed_block_set_state (h->client, path, OFFLINE, 30000);
+  g_test_message ("%u silent callbacks and a prompt one, NotifyTimeout 100 ms: BLOCK answered "
+                  "after %.0f ms; the silent ones were called %u times, the prompt one %u",
+                  SILENT, elapsed, silent->n_notes, prompt->n_notes);
+  /* Some calls were refused, or this case proves nothing. */
+  g_assert_cmpuint (silent->n_notes, <, 3 * SILENT);
+  assert_advise_count (h->client, path, SILENT + 1);
+
+  /* Once the silent ones are gone, the bus takes the daemon's calls again. */
+  close_and_wait_gone (h, silent_connection);
+  assert_advise_count (h->client, path, 1);
+  settle (prompt_connection, path);
+  prompt->n_notes = 0;
+  g_array_set_size (prompt->notes, 0);
+  set_state_ok (h->client, path, BLOCK, ONLINE);
+  settle (prompt_connection, path);
+  g_assert_cmpuint (prompt->n_notes, ==, 3);
+}
+
 /* More callbacks at once than the bus lets one connection await (GTestDBus's dbus-daemon,
  * like the system bus, allows 128 pending calls): each is well-behaved, so each keeps its
  * advise and sees the whole transition. */
@@ -860,6 +908,7 @@ main (int argc, char **argv)
   ADD ("flood/reads-during-transitions", harness_fixture_setup,
        test_flood_reads_during_transitions);
   ADD ("callbacks/unlucky", setup_short_timeout, test_unlucky_callbacks);
+  ADD ("callbacks/refused-by-the-bus", setup_notify_100, test_refused_by_the_bus);
   ADD ("callbacks/leaving-releases-transition", setup_long_timeout,
        test_leaving_releases_transition);
 
