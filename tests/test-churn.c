@@ -7,8 +7,7 @@
  * in order; afterwards the daemon holds no advise, no extra file, and about the memory it
  * started with, and it still answers.
  */
-#include "probe.h"
-#include "transition-clients.h"
+#include "hostile-clients.h"
 
 #define N_WAVES   10
 #define WAVE_SIZE 100 /* the private bus lets one user hold 256 connections */
@@ -315,19 +314,6 @@ run_wave (Harness *h,
   totals->stayed += WAVE_SIZE / 2;
 }
 
-/* Every notification of transitions 1 to @n, in order, to one client. */
-static void
-assert_every_transition (HarnessRecorder *recorder, guint client_token, guint n)
-{
-  g_autofree char *path = default_path ();
-
-  settle (recorder->connection, path);
-  g_assert_cmpuint (recorder->n_notes, ==, 3 * n);
-  for (guint i = 0; i < n; i++)
-    assert_transition (recorder, 3 * i, client_token, i % 2 ? OFFLINE : ONLINE,
-                       i % 2 ? ONLINE : OFFLINE, i + 1);
-}
-
 typedef struct
 {
   GDBusConnection *connections[3];
@@ -356,7 +342,7 @@ long_lived_finish (LongLived *l, guint n_transitions, Departures *departures)
 
   for (guint i = 0; i < G_N_ELEMENTS (l->connections); i++)
     {
-      assert_every_transition (l->recorders[i], i + 1, n_transitions);
+      assert_transitions_seen (l->recorders[i], i + 1, n_transitions);
       g_ptr_array_add (names, g_strdup (g_dbus_connection_get_unique_name (l->connections[i])));
       g_dbus_connection_close (l->connections[i], NULL, NULL, NULL);
     }
