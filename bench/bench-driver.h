@@ -42,6 +42,7 @@ typedef struct
   guint workers;
   guint connections;
   guint largest;
+  char *baseline_order; /* advise (NULL too) or subscriber */
   char *json_path;
   char *daemon_path;
   char *bus_config;

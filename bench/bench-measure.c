@@ -323,20 +323,34 @@ baseline_fan_out (Bench *bench, GError **error)
   return reply != NULL;
 }
 
-/* What the bus and the sender spent on one fan-out, in CPU time. */
+/* What one fan-out took: its time, the CPU time of the bus, the sender and the subscribers,
+ * and how long the CPUs had nothing to do meanwhile. */
 typedef struct
 {
   double ms;
   double bus_cpu_us;
   double sender_cpu_us;
+  double subscribers_cpu_us;
+  double idle_ms; /* of all CPUs together */
 } FanOut;
+
+static guint64
+subscribers_cpu_ns (Bench *bench)
+{
+  guint64 total = 0;
+
+  for (guint i = 0; i < bench->workers->len; i++)
+    total += bench_process_cpu_ticks_ns (
+        ((BenchChild *) g_ptr_array_index (bench->workers, i))->process);
+  return total;
+}
 
 /* From the call that starts the fan-out to the last DONE that a subscriber received. */
 static gboolean
 time_fan_out (Bench *bench, guint kind, gboolean baseline, guint n, FanOut *out, GError **error)
 {
   GSubprocess *sender = baseline ? bench->baseline->process : bench->daemon;
-  guint64 bus_cpu, sender_cpu;
+  guint64 bus_cpu, sender_cpu, subscribers_cpu, idle;
   gint64 start, last;
   gboolean sent;
 
@@ -344,6 +358,8 @@ time_fan_out (Bench *bench, guint kind, gboolean baseline, guint n, FanOut *out,
     return FALSE;
   bus_cpu = bench_process_cpu_ns (bench->bus->process);
   sender_cpu = bench_process_cpu_ns (sender);
+  subscribers_cpu = subscribers_cpu_ns (bench);
+  idle = bench_machine_idle_ns ();
   start = bench_now_ns ();
   if (baseline)
     sent = baseline_fan_out (bench, error);
@@ -355,10 +371,13 @@ time_fan_out (Bench *bench, guint kind, gboolean baseline, guint n, FanOut *out,
   out->ms = ms_since (start, last);
   out->bus_cpu_us = (double) (bench_process_cpu_ns (bench->bus->process) - bus_cpu) / 1e3;
   out->sender_cpu_us = (double) (bench_process_cpu_ns (sender) - sender_cpu) / 1e3;
+  out->subscribers_cpu_us = (double) (subscribers_cpu_ns (bench) - subscribers_cpu) / 1e3;
+  out->idle_ms = (double) (bench_machine_idle_ns () - idle) / 1e6;
   return TRUE;
 }
 
-/* Where the time goes, per notification: the bus's CPU and the sender's. */
+/* Where the time goes, per notification: the CPU of the bus, the sender and the
+ * subscribers; and the time the CPUs were idle. */
 static void
 add_cpu (Bench *bench, guint n, const char *who, const FanOut *fan_out)
 {
@@ -368,9 +387,18 @@ add_cpu (Bench *bench, guint n, const char *who, const FanOut *fan_out)
   g_autofree char *sender_label =
       g_strdup_printf ("  N = %u, %s: sender CPU per notification", n, who);
 
+  g_autofree char *subscribers_key = g_strdup_printf ("fan_out.%s.%u.subscribers_cpu", who, n);
+  g_autofree char *subscribers_label =
+      g_strdup_printf ("  N = %u, %s: subscribers' CPU per notification", n, who);
+  g_autofree char *idle_key = g_strdup_printf ("fan_out.%s.%u.idle", who, n);
+  g_autofree char *idle_label = g_strdup_printf ("  N = %u, %s: CPUs idle", n, who);
+
   bench_figure_add (figure (bench, bus_key, bus_label, "µs"), fan_out->bus_cpu_us / (3.0 * n));
   bench_figure_add (figure (bench, sender_key, sender_label, "µs"),
                     fan_out->sender_cpu_us / (3.0 * n));
+  bench_figure_add (figure (bench, subscribers_key, subscribers_label, "µs"),
+                    fan_out->subscribers_cpu_us / (3.0 * n));
+  bench_figure_add (figure (bench, idle_key, idle_label, "ms"), fan_out->idle_ms);
 }
 
 static void

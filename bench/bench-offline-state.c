@@ -331,6 +331,9 @@ describe_run (Bench *bench, guint64 fd_limit)
   bench_report_set_info (bench->report, "max_connections", connections);
   bench_report_set_info (bench->report, "open_files_limit", fds);
   bench_report_set_info (bench->report, "loadavg_start", load);
+  bench_report_set_info (bench->report, "baseline_order",
+                         bench->options.baseline_order != NULL ? bench->options.baseline_order
+                                                               : "advise");
   bench_report_set_info (bench->report, "sections",
                          bench->options.only != NULL ? bench->options.only : "all");
 }
@@ -404,6 +407,10 @@ parse_options (BenchOptions *options, int *argc, char ***argv, GError **error)
       "Run only these sections, comma-separated: startup (start-up and memory at rest, against "
       "the floor), round-trips, fan-out (and throughput), memory (growth per advise)",
       "LIST" },
+    { "baseline-order", 0, 0, G_OPTION_ARG_STRING, &options->baseline_order,
+      "The order in which the baseline sends its signals: advise (the daemon's own, the order "
+      "of the advises; default) or subscriber (each subscriber process's in a run)",
+      "ORDER" },
     { "memory-detail", 0, 0, G_OPTION_ARG_NONE, &options->memory_detail,
       "Print every mapping of the memory at rest, not only the largest differences", NULL },
     { NULL },
@@ -414,6 +421,13 @@ parse_options (BenchOptions *options, int *argc, char ***argv, GError **error)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error) || !parse_sections (options, error))
     return FALSE;
+  if (options->baseline_order != NULL && !g_str_equal (options->baseline_order, "advise") &&
+      !g_str_equal (options->baseline_order, "subscriber"))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--baseline-order is advise or subscriber, not '%s'", options->baseline_order);
+      return FALSE;
+    }
   if (options->repetitions < 1 || options->startup_repetitions < 1 || options->workers < 1 ||
       options->connections < 1 || options->largest < 1)
     {
@@ -484,6 +498,7 @@ main (int argc, char **argv)
   g_clear_pointer (&bench.daemon_smaps, bench_smaps_free);
   g_clear_pointer (&bench.floor_smaps, bench_smaps_free);
   g_free (bench.options.only);
+  g_free (bench.options.baseline_order);
   g_free (bench.scratch_dir);
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -41,6 +41,13 @@ guint64 bench_process_smaps_kib (GSubprocess *process, const char *field);
 /* CPU time that all threads of a live process have had so far, in nanoseconds. */
 guint64 bench_process_cpu_ns (GSubprocess *process);
 
+/* The same from the process's own count: coarse (10 ms), but it keeps the time of threads
+ * that have ended. */
+guint64 bench_process_cpu_ticks_ns (GSubprocess *process);
+
+/* The time that all CPUs of the machine have spent idle since boot, in nanoseconds. */
+guint64 bench_machine_idle_ns (void);
+
 /* Raises the soft limit of open files to the hard one, for the bus and the subscribers
  * (which inherit it); returns the new limit. */
 guint64 bench_raise_fd_limit (void);

@@ -8,7 +8,7 @@
  * Commands on standard input, one a line; answers on standard output:
  *   grow CONNECTIONS SIGNALS CALLBACKS  → ok | error TEXT
  *   arm KIND REPEATS                    → armed, then done TIME START STATECHANGE DONE
- *   names                               → target UNIQUE-NAME CLIENT-TOKEN …, end
+ *   names                               → target UNIQUE-NAME CLIENT-TOKEN TOKEN …, end
  *   unadvise KIND                       → ok | error TEXT
  *   forget                              → ok (the daemon is gone: drop its tokens)
  * KIND is 0 (signal) or 1 (callback); TIME is bench_now_ns() at the last DONE.
@@ -301,8 +301,9 @@ print_names (Worker *self)
       Advised *one = &g_array_index (advised, Advised, i);
       GDBusConnection *connection = g_ptr_array_index (self->connections, one->connection);
 
-      bench_write_line (STDOUT_FILENO, "target %s %u",
-                        g_dbus_connection_get_unique_name (connection), i);
+      bench_write_line (STDOUT_FILENO, "target %s %u %u",
+                        g_dbus_connection_get_unique_name (connection), one->client_token,
+                        one->token);
     }
   bench_write_line (STDOUT_FILENO, "end");
 }

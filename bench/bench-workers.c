@@ -122,39 +122,73 @@ bench_wait_done (
   return TRUE;
 }
 
+typedef struct
+{
+  char *name;
+  guint client_token;
+  guint token; /* the daemon's, handed out in the order of the advises */
+} Target;
+
+static void
+target_clear (gpointer data)
+{
+  g_free (((Target *) data)->name);
+}
+
 static gboolean
-read_targets (BenchChild *child, GVariantBuilder *builder, GError **error)
+read_targets (BenchChild *child, GArray *targets, GError **error)
 {
   for (;;)
     {
       g_autofree char *line = bench_child_read (child, REPLY_TIMEOUT_MS, error);
       char name[256];
-      guint token;
+      Target target = { NULL, 0, 0 };
 
       if (line == NULL)
         return FALSE;
       if (g_str_equal (line, "end"))
         return TRUE;
-      if (sscanf (line, "target %255s %u", name, &token) != 2)
+      if (sscanf (line, "target %255s %u %u", name, &target.client_token, &target.token) != 3)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s answered '%s'", child->name, line);
           return FALSE;
         }
-      g_variant_builder_add (builder, "(su)", name, token);
+      target.name = g_strdup (name);
+      g_array_append_val (targets, target);
     }
 }
 
-/* The unique names and client tokens of every signal advise: the baseline's recipients. */
+static gint
+by_token (gconstpointer a, gconstpointer b)
+{
+  guint x = ((const Target *) a)->token, y = ((const Target *) b)->token;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The unique names and client tokens of every signal advise: the baseline's recipients, in
+ * the order in which the daemon tells them, which is the order of their advises. The order
+ * weighs on the subscribers: see --baseline-order and docs/performance.md. */
 GVariant *
 bench_collect_targets (Bench *bench, GError **error)
 {
   g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(su)"));
+  g_autoptr (GArray) targets = g_array_new (FALSE, FALSE, sizeof (Target));
 
+  g_array_set_clear_func (targets, target_clear);
   for (guint i = 0; i < bench->workers->len; i++)
     {
       bench_child_send (worker (bench, i), "names");
-      if (!read_targets (worker (bench, i), &builder, error))
+      if (!read_targets (worker (bench, i), targets, error))
         return NULL;
+    }
+  if (g_strcmp0 (bench->options.baseline_order, "subscriber") != 0)
+    g_array_sort (targets, by_token);
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = &g_array_index (targets, Target, i);
+
+      g_variant_builder_add (&builder, "(su)", target->name, target->client_token);
     }
   return g_variant_new ("(a(su))", &builder);
 }
