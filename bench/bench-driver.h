@@ -44,7 +44,8 @@ typedef struct
   guint largest;
   char *baseline_order; /* advise (NULL too) or subscriber */
   char *json_path;
-  char *daemon_path;
+  char *daemon_arg;        /* --daemon, as given */
+  const char *daemon_path; /* what runs: --daemon, or the build's */
   char *bus_config;
   char *subscribers_path;
   char *baseline_path;

@@ -411,6 +411,10 @@ parse_options (BenchOptions *options, int *argc, char ***argv, GError **error)
       "The order in which the baseline sends its signals: advise (the daemon's own, the order "
       "of the advises; default) or subscriber (each subscriber process's in a run)",
       "ORDER" },
+    { "daemon", 0, 0, G_OPTION_ARG_FILENAME, &options->daemon_arg,
+      "The offline-stated to measure, for instance an older build, or a script that runs it "
+      "under a profiler (default: " OFFLINE_STATED ")",
+      "PATH" },
     { "memory-detail", 0, 0, G_OPTION_ARG_NONE, &options->memory_detail,
       "Print every mapping of the memory at rest, not only the largest differences", NULL },
     { NULL },
@@ -421,6 +425,8 @@ parse_options (BenchOptions *options, int *argc, char ***argv, GError **error)
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, argc, argv, error) || !parse_sections (options, error))
     return FALSE;
+  if (options->daemon_arg != NULL)
+    options->daemon_path = options->daemon_arg;
   if (options->baseline_order != NULL && !g_str_equal (options->baseline_order, "advise") &&
       !g_str_equal (options->baseline_order, "subscriber"))
     {
@@ -499,6 +505,7 @@ main (int argc, char **argv)
   g_clear_pointer (&bench.floor_smaps, bench_smaps_free);
   g_free (bench.options.only);
   g_free (bench.options.baseline_order);
+  g_free (bench.options.daemon_arg);
   g_free (bench.scratch_dir);
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -74,6 +74,12 @@ find_rule (GDBusMethodInvocation *invocation)
 }
 
 gboolean
+os_authority_checks_callers (OsAuthority *self)
+{
+  return self->system_bus != NULL;
+}
+
+gboolean
 os_authority_is_open (OsAuthority *self, const char *interface, const char *method)
 {
   const Rule *rule;

@@ -31,6 +31,9 @@ void os_authority_check (OsAuthority *self,
                          GObject *object,
                          OsAuthorizedFunc authorized);
 
+/* Whether polkit checks callers at all: on the system bus. */
+gboolean os_authority_checks_callers (OsAuthority *self);
+
 /* Whether os_authority_check() lets @method of @interface through at once, for anyone. */
 gboolean os_authority_is_open (OsAuthority *self, const char *interface, const char *method);
 

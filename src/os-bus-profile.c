@@ -31,11 +31,17 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
                                G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_OFFLINE_MGR,
                                                       os_bus_profile_iface_init))
 
-/* The bus refuses a connection's calls past a number awaiting replies (128 by default on
- * the system bus), and the refusal would look like the callback's own failure: Notify
- * calls beyond this many wait in the connection's queue for an earlier one to finish. */
-#define NOTIFY_IN_FLIGHT_MAX 64
-#define NOTIFY_QUEUE_KEY     "offline-state-notify-queue"
+/* How many Notify calls the bus carries for the daemon at once: the window. The more, the
+ * fewer idle moments in a callback fan-out; but the bus refuses a connection's calls past a
+ * number awaiting replies (LimitsExceeded): 128 by default, which the system bus keeps,
+ * 50,000 on Debian's session bus. Where polkit checks the callers, which is on the system
+ * bus, the window starts at half of 128 and leaves the rest to those checks; elsewhere it
+ * starts wide. A call the bus refuses was never delivered: it waits for its turn again, and
+ * the window shrinks to the calls the bus has taken. Each window's worth of answers
+ * without a refusal widens it by one, back up to where it started. */
+#define NOTIFY_WINDOW_CHECKED 64
+#define NOTIFY_WINDOW_WIDE    1024
+#define NOTIFY_QUEUE_KEY      "offline-state-notify-queue"
 
 /* Each change of AdviseCount is a PropertiesChanged signal, which the bus matches against
  * every connection's rules: a client that advises in a loop would make it one per call,
@@ -46,6 +52,9 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
 typedef struct
 {
   guint in_flight;
+  guint window;
+  guint window_start;
+  guint answered; /* since the window last changed */
   GQueue waiting; /* NotifyCall */
 } NotifyQueue;
 
@@ -56,6 +65,7 @@ typedef struct
   OsAdvise *advise;
   GVariant *parameters;
   guint ticket;
+  gboolean refused; /* once by the bus: a second refusal only moves the transition on */
 } NotifyCall;
 
 /* Main thread, or GDBus's with the state lock held (os-fast-path.h). */
@@ -519,7 +529,8 @@ callback_only_moved_on (const GError *error)
   /* A callback that is slow, or whose owner left without answering, costs time but keeps
    * its advise, and so does one the bus would not call: a Notify that timed out here
    * still counts against the daemon's pending calls there until its callee answers, so a
-   * crowd of slow callbacks can make the bus refuse the next ones (LimitsExceeded). Any
+   * crowd of slow callbacks can make the bus refuse the next ones (LimitsExceeded), even
+   * when tried again (notify_done). Any
    * other error is the callback's own failure. */
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
          g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
@@ -544,14 +555,19 @@ notify_queue_free (NotifyQueue *queue)
   g_free (queue);
 }
 
+/* One queue per connection, which every profile on it shares. */
 static NotifyQueue *
-notify_queue_get (GDBusConnection *connection)
+notify_queue_get (OsBusProfile *self)
 {
+  GDBusConnection *connection = self->connection;
   NotifyQueue *queue = g_object_get_data (G_OBJECT (connection), NOTIFY_QUEUE_KEY);
 
   if (queue == NULL)
     {
       queue = g_new0 (NotifyQueue, 1);
+      queue->window_start = os_authority_checks_callers (self->authority) ? NOTIFY_WINDOW_CHECKED
+                                                                          : NOTIFY_WINDOW_WIDE;
+      queue->window = queue->window_start;
       g_object_set_data_full (G_OBJECT (connection), NOTIFY_QUEUE_KEY, queue,
                               (GDestroyNotify) notify_queue_free);
     }
@@ -567,10 +583,26 @@ notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
   GDBusConnection *connection = G_DBUS_CONNECTION (source);
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GError) error = NULL;
-  NotifyQueue *queue = notify_queue_get (connection);
+  NotifyQueue *queue = notify_queue_get (call->self);
 
   queue->in_flight--;
   reply = g_dbus_connection_call_finish (connection, result, &error);
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED) && !call->refused)
+    {
+      /* It goes again when an earlier call has been answered, or at once if none is left
+       * to answer; refused then too, it only moves the transition on. */
+      call->refused = TRUE;
+      queue->window = MAX (queue->in_flight, 1);
+      queue->answered = 0;
+      g_queue_push_head (&queue->waiting, call);
+      notify_dispatch (connection, queue);
+      return;
+    }
+  if (error == NULL && queue->window < queue->window_start && ++queue->answered >= queue->window)
+    {
+      queue->window++;
+      queue->answered = 0;
+    }
   if (error != NULL && !callback_only_moved_on (error))
     {
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
@@ -594,8 +626,7 @@ notify_dispatch (GDBusConnection *connection, NotifyQueue *queue)
 {
   NotifyCall *call;
 
-  while (queue->in_flight < NOTIFY_IN_FLIGHT_MAX &&
-         (call = g_queue_pop_head (&queue->waiting)) != NULL)
+  while (queue->in_flight < queue->window && (call = g_queue_pop_head (&queue->waiting)) != NULL)
     {
       if (call->advise->removed)
         {
@@ -615,7 +646,7 @@ static void
 send_notify_call (OsBusProfile *self, OsAdvise *advise, GVariant *parameters, guint ticket)
 {
   NotifyCall *call = g_new0 (NotifyCall, 1);
-  NotifyQueue *queue = notify_queue_get (self->connection);
+  NotifyQueue *queue = notify_queue_get (self);
 
   call->self = g_object_ref (self);
   call->advise = os_advise_ref (advise);
