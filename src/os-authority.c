@@ -21,6 +21,8 @@ struct _OsAuthority
   GObject parent_instance;
 
   GDBusConnection *system_bus; /* NULL: nothing is checked */
+  GQueue pending;              /* Check: asked polkit, no answer yet */
+  GCancellable *cancellable;   /* cancelled by os_authority_close() */
 };
 
 G_DEFINE_FINAL_TYPE (OsAuthority, os_authority, G_TYPE_OBJECT)
@@ -51,10 +53,12 @@ static const Rule rules[] = {
 /* One call waiting for polkit's answer. */
 typedef struct
 {
-  GDBusMethodInvocation *invocation; /* kept: answering it releases it */
+  GDBusMethodInvocation *invocation; /* kept: answering it releases it; NULL once answered */
   GObject *object;
   OsAuthorizedFunc authorized;
   const char *action;
+  OsAuthority *authority;
+  GList link; /* in OsAuthority.pending */
 } Check;
 
 static const Rule *
@@ -114,6 +118,7 @@ static void
 check_free (Check *check)
 {
   g_object_unref (check->object);
+  g_object_unref (check->authority);
   g_free (check);
 }
 
@@ -143,6 +148,10 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   const char *reason;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  /* Answered by os_authority_close(), and out of the queue already. */
+  if (check->invocation == NULL)
+    return;
+  g_queue_unlink (&check->authority->pending, &check->link);
   if (reply == NULL)
     {
       g_dbus_error_strip_remote_error (error);
@@ -178,12 +187,15 @@ ask_polkit (OsAuthority *self, Check *check)
                           G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
   const char *sender = g_dbus_method_invocation_get_sender (check->invocation);
 
+  check->link.data = check;
+  g_queue_push_tail_link (&self->pending, &check->link);
   g_dbus_connection_call (
       self->system_bus, OFFLINE_STATE_POLKIT_BUS_NAME, OFFLINE_STATE_POLKIT_PATH,
       OFFLINE_STATE_POLKIT_INTERFACE, OFFLINE_STATE_POLKIT_CHECK_METHOD,
       check_parameters (sender, check->action, interactive ? POLKIT_ALLOW_USER_INTERACTION : 0),
       G_VARIANT_TYPE ("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
-      interactive ? INTERACTIVE_CHECK_TIMEOUT_MS : CHECK_TIMEOUT_MS, NULL, check_done, check);
+      interactive ? INTERACTIVE_CHECK_TIMEOUT_MS : CHECK_TIMEOUT_MS, self->cancellable, check_done,
+      check);
 }
 
 void
@@ -211,6 +223,11 @@ os_authority_check (OsAuthority *self,
       authorized (object, invocation);
       return;
     }
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      deny (invocation, rule->action, "the service is stopping");
+      return;
+    }
   /* polkit knows callers by their bus name: without one there is no one to ask about. */
   if (g_dbus_method_invocation_get_sender (invocation) == NULL)
     {
@@ -218,6 +235,7 @@ os_authority_check (OsAuthority *self,
       return;
     }
   check = g_new0 (Check, 1);
+  check->authority = g_object_ref (self);
   check->invocation = invocation;
   check->object = g_object_ref (object);
   check->authorized = authorized;
@@ -225,11 +243,31 @@ os_authority_check (OsAuthority *self,
   ask_polkit (self, check);
 }
 
+/* A call whose check polkit has not answered yet is refused: the service is going, and
+ * must not act on an answer that comes after it stopped serving. Each is answered now, and
+ * its question to polkit cancelled. */
+void
+os_authority_close (OsAuthority *self)
+{
+  GList *link;
+
+  g_cancellable_cancel (self->cancellable);
+  while ((link = g_queue_pop_head_link (&self->pending)) != NULL)
+    {
+      Check *check = link->data;
+
+      deny (g_steal_pointer (&check->invocation), check->action,
+            "the service stopped before polkit answered");
+    }
+}
+
 static void
 os_authority_dispose (GObject *object)
 {
   OsAuthority *self = OS_AUTHORITY (object);
 
+  os_authority_close (self);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->system_bus);
   G_OBJECT_CLASS (os_authority_parent_class)->dispose (object);
 }
@@ -243,6 +281,7 @@ os_authority_class_init (OsAuthorityClass *klass)
 static void
 os_authority_init (OsAuthority *self)
 {
+  self->cancellable = g_cancellable_new ();
 }
 
 OsAuthority *

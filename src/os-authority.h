@@ -31,6 +31,9 @@ void os_authority_check (OsAuthority *self,
                          GObject *object,
                          OsAuthorizedFunc authorized);
 
+/* Refuses every call still waiting for polkit's answer (AccessDenied), at once. */
+void os_authority_close (OsAuthority *self);
+
 /* Whether polkit checks callers at all: on the system bus. */
 gboolean os_authority_checks_callers (OsAuthority *self);
 

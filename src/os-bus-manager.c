@@ -318,6 +318,8 @@ void
 os_bus_manager_unexport (OsBusManager *self)
 {
   g_clear_pointer (&self->fast_path, os_fast_path_stop);
+  if (self->authority != NULL)
+    os_authority_close (self->authority);
   if (self->name_owner_changed_id != 0)
     {
       g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_changed_id);

@@ -498,6 +498,24 @@ class ConcurrencyTest(DaemonTestCase):
         self.assertIsNone(first.error)
         self.assertEqual(self.client.get(DEFAULT_PATH, OFFLINE_IFACE, 'Sequence'), 1)
 
+    def test_stopping_while_polkit_decides(self):
+        '''SIGTERM while polkit has not answered: the call is refused at once, by name.'''
+        self.allow(SET_STATE)
+        self.polkit_mock.SimulateHangActions(dbus.Array([SET_STATE], signature='s'))
+        waiting = self.client.call_async(DEFAULT_PATH, OFFLINE_IFACE, 'SetCurrentState', '(uuu)',
+                                         (BLOCK, 0x3, OFFLINE))
+        self.wait_for_polkit_call(1)
+        daemon, log = self.daemons.pop()
+        daemon.terminate()
+        self.assertEqual(daemon.wait(timeout=GUARD_S), 0, self.read_log(log))
+        self.wait_reply(waiting, 'the call that waited')
+        logged = self.read_log(log)
+        log.close()
+        # Without an answer of its own, the bus would have told the caller NoReply.
+        self.assertEqual(waiting.error_name(), ACCESS_DENIED, logged)
+        self.assertIn('the service stopped before polkit answered', waiting.error.message)
+        self.assertIn('Refused SetCurrentState to ' + self.client.name, logged)
+
     def test_profile_removed_while_waiting(self):
         self.allow(SET_STATE, MANAGE_PROFILES)
         path, = self.client.call(MANAGER_PATH, MANAGER_IFACE, 'CreateOfflineObject', '(suu)',
