@@ -614,6 +614,14 @@ os_profile_callback_replied (OsProfile *self, OsAdvise *advise, guint ticket)
   advance (self);
 }
 
+gboolean
+os_profile_awaits_reply (OsProfile *self, OsAdvise *advise, guint ticket)
+{
+  Transition *t = self->transition;
+
+  return t != NULL && ticket != 0 && ticket == t->ticket && advise->awaiting;
+}
+
 void
 os_profile_drop_advise (OsProfile *self, OsAdvise *advise, const char *reason)
 {

@@ -62,6 +62,10 @@ gboolean os_profile_unadvise (
 
 void os_profile_callback_replied (OsProfile *self, OsAdvise *advise, guint ticket);
 
+/* Whether the transition still waits for @advise's reply to the notification of @ticket:
+ * FALSE once its phase has moved on, which makes a notification not sent yet owed no more. */
+gboolean os_profile_awaits_reply (OsProfile *self, OsAdvise *advise, guint ticket);
+
 /* Removes an advise whose callback failed; @reason goes to the log. */
 void os_profile_drop_advise (OsProfile *self, OsAdvise *advise, const char *reason);
 
