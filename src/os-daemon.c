@@ -46,6 +46,7 @@ typedef struct
   gboolean name_acquired;
   gboolean restored;
   char *bus_id;
+  gboolean bus_closed; /* the bus connection closed under the daemon */
   int status;
 } Daemon;
 
@@ -232,6 +233,7 @@ on_connection_closed (GDBusConnection *connection,
 
   g_printerr ("offline-stated: the bus connection closed%s%s\n", error ? ": " : "",
               error ? error->message : "");
+  daemon->bus_closed = TRUE;
   stop (daemon, EXIT_FAILURE);
 }
 
@@ -334,6 +336,33 @@ start (Daemon *daemon, GError **error)
   return TRUE;
 }
 
+/* Whether the bus is gone, not only this daemon's connection to it: nothing listens at its
+ * address any more. Connecting the socket is all it takes, and is at once either way; any
+ * other answer (a bus that takes connections, an address that cannot be read) keeps the
+ * advises' journal, in case the bus lives on. */
+static gboolean
+bus_is_gone (Daemon *daemon)
+{
+  GBusType type = daemon->options.system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (type, NULL, &error);
+  g_autoptr (GIOStream) stream = NULL;
+  gboolean gone;
+
+  if (address == NULL)
+    return FALSE;
+  stream = g_dbus_address_get_stream_sync (address, NULL, NULL, &error);
+  if (stream != NULL)
+    {
+      g_io_stream_close (stream, NULL, NULL);
+      return FALSE;
+    }
+  gone = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_debug ("The bus at %s %s: %s", address, gone ? "is gone" : "cannot be reached", error->message);
+  return gone;
+}
+
 /* A clean exit leaves nothing half-done on disk: wait for the last write. */
 static void
 finish_writes (Daemon *daemon)
@@ -351,6 +380,10 @@ shut_down (Daemon *daemon)
     os_bus_manager_unexport (daemon->bus_manager);
   g_clear_object (&daemon->network_follower);
   finish_writes (daemon);
+  /* Advises live as long as their bus: the journal of a bus that has gone would only
+   * stay in the runtime folder until the machine stops. */
+  if (daemon->bus_closed && daemon->manager != NULL && bus_is_gone (daemon))
+    os_manager_forget_advises (daemon->manager);
   g_clear_object (&daemon->bus_manager);
   if (daemon->connection != NULL)
     {

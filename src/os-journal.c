@@ -312,6 +312,19 @@ os_journal_new (const char *directory,
   return self;
 }
 
+void
+os_journal_delete (OsJournal *self)
+{
+  if (self->fd >= 0)
+    close (self->fd);
+  self->fd = -1;
+  os_remove_write_leftovers (self->path);
+  if (g_unlink (self->path) == 0)
+    g_debug ("Removed %s: its bus is gone", self->path);
+  else if (errno != ENOENT)
+    g_warning ("Could not remove %s: %s", self->path, g_strerror (errno));
+}
+
 const char *
 os_journal_get_path (OsJournal *self)
 {

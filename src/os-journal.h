@@ -72,6 +72,9 @@ OsJournal *os_journal_new (const char *directory,
                            OsJournalSnapshotFunc snapshot,
                            gpointer user_data);
 const char *os_journal_get_path (OsJournal *self);
+/* Removes the file, for good: its bus is gone, and no client of it can come back. A later
+ * change would write it again; the caller stops making them. */
+void os_journal_delete (OsJournal *self);
 
 /* What the file holds now (see os_journal_parse()); an empty array when there is no file.
  * A damaged tail is logged. */

@@ -684,6 +684,16 @@ os_manager_restore_advises (OsManager *self,
 }
 
 void
+os_manager_forget_advises (OsManager *self)
+{
+  if (self->journal == NULL || !self->keeping)
+    return;
+  self->keeping = FALSE;
+  os_journal_delete (self->journal);
+  g_clear_object (&self->journal);
+}
+
+void
 os_manager_keep_advises (OsManager *self)
 {
   g_return_if_fail (self->journal != NULL);

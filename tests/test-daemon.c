@@ -345,17 +345,36 @@ teardown_bus_gone (Harness *h, gconstpointer data)
   g_clear_pointer (&h->runtime_dir, g_free);
 }
 
+/* The advise journals in the daemon's runtime folder. */
+static guint
+count_journals (Harness *h)
+{
+  g_autofree char *folder = g_build_filename (h->runtime_dir, "offline-state", NULL);
+  g_autoptr (GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    count += g_str_has_prefix (name, "advises-");
+  return count;
+}
+
+/* It also removes its advises' journal: no client of that bus can come back. */
 static void
 test_bus_goes_away (Harness *h, gconstpointer data)
 {
   g_autoptr (GSubprocess) daemon = g_steal_pointer (&h->daemon);
   g_autoptr (GInputStream) daemon_stderr = g_object_ref (g_subprocess_get_stderr_pipe (daemon));
+  g_autofree char *path = harness_profile_path ("default");
   g_autofree char *err = NULL;
 
+  harness_advise (h->client, path, 7, "/");
+  g_assert_cmpuint (count_journals (h), ==, 1);
   g_test_dbus_down (h->bus);
   g_assert_cmpint (wait_exit (daemon), !=, 0);
   err = read_all (daemon_stderr);
   assert_one_line (err);
+  g_assert_cmpuint (count_journals (h), ==, 0);
 }
 
 /* 7. --verbose logs debug messages on standard error; without it, none. */
