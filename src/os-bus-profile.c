@@ -7,6 +7,7 @@
 #include "os-bus-profile.h"
 #include "os-error.h"
 #include "os-fast-path.h"
+#include "os-notify-window.h"
 #include "os-validate.h"
 
 struct _OsBusProfile
@@ -31,14 +32,13 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
                                G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_OFFLINE_MGR,
                                                       os_bus_profile_iface_init))
 
-/* How many Notify calls the bus carries for the daemon at once: the window. The more, the
- * fewer idle moments in a callback fan-out; but the bus refuses a connection's calls past a
- * number awaiting replies (LimitsExceeded): 128 by default, which the system bus keeps,
- * 50,000 on Debian's session bus. Where polkit checks the callers, which is on the system
- * bus, the window starts at half of 128 and leaves the rest to those checks; elsewhere it
- * starts wide. A call the bus refuses was never delivered: it waits for its turn again, and
- * the window shrinks to the calls the bus has taken. Each window's worth of answers
- * without a refusal widens it by one, back up to where it started. */
+/* How many Notify calls the bus carries for the daemon at once (os-notify-window.h). The
+ * more, the fewer idle moments in a callback fan-out; but the bus refuses a connection's
+ * calls past a number awaiting replies (LimitsExceeded): 128 by default, which the system
+ * bus keeps, 50,000 on Debian's session bus. Where polkit checks the callers, which is on
+ * the system bus, the window starts at half of 128 and leaves the rest to those checks;
+ * elsewhere it starts wide. A call the bus refuses was never delivered: it waits for its
+ * turn again, and the window learns from the refusal. */
 #define NOTIFY_WINDOW_CHECKED 64
 #define NOTIFY_WINDOW_WIDE    1024
 #define NOTIFY_QUEUE_KEY      "offline-state-notify-queue"
@@ -52,9 +52,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
 typedef struct
 {
   guint in_flight;
-  guint window;
-  guint window_start;
-  guint answered; /* since the window last changed */
+  OsNotifyWindow window;
   GQueue waiting; /* NotifyCall */
 } NotifyQueue;
 
@@ -565,9 +563,9 @@ notify_queue_get (OsBusProfile *self)
   if (queue == NULL)
     {
       queue = g_new0 (NotifyQueue, 1);
-      queue->window_start = os_authority_checks_callers (self->authority) ? NOTIFY_WINDOW_CHECKED
-                                                                          : NOTIFY_WINDOW_WIDE;
-      queue->window = queue->window_start;
+      os_notify_window_init (&queue->window, os_authority_checks_callers (self->authority)
+                                                 ? NOTIFY_WINDOW_CHECKED
+                                                 : NOTIFY_WINDOW_WIDE);
       g_object_set_data_full (G_OBJECT (connection), NOTIFY_QUEUE_KEY, queue,
                               (GDestroyNotify) notify_queue_free);
     }
@@ -594,17 +592,13 @@ notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
       /* It goes again when an earlier call has been answered, or at once if none is left
        * to answer; refused then too, it only moves the transition on. */
       call->refused = TRUE;
-      queue->window = MAX (queue->in_flight, 1);
-      queue->answered = 0;
+      os_notify_window_refused (&queue->window, queue->in_flight);
       g_queue_push_head (&queue->waiting, call);
       notify_dispatch (connection, queue);
       return;
     }
-  if (error == NULL && queue->window < queue->window_start && ++queue->answered >= queue->window)
-    {
-      queue->window++;
-      queue->answered = 0;
-    }
+  if (error == NULL)
+    os_notify_window_answered (&queue->window);
   if (error != NULL && !callback_only_moved_on (error))
     {
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
@@ -634,7 +628,8 @@ notify_dispatch (GDBusConnection *connection, NotifyQueue *queue)
   NotifyCall *call;
   GDBusMessage *message;
 
-  while (queue->in_flight < queue->window && (call = g_queue_pop_head (&queue->waiting)) != NULL)
+  while (queue->in_flight < queue->window.size &&
+         (call = g_queue_pop_head (&queue->waiting)) != NULL)
     {
       if (call->advise->removed ||
           (call->ticket != 0 &&
