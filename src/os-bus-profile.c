@@ -528,8 +528,7 @@ callback_only_moved_on (const GError *error)
    * its advise, and so does one the bus would not call: a Notify that timed out here
    * still counts against the daemon's pending calls there until its callee answers, so a
    * crowd of slow callbacks can make the bus refuse the next ones (LimitsExceeded), even
-   * when tried again (notify_done). Any
-   * other error is the callback's own failure. */
+   * when tried again (notify_done). Any other error is the callback's own failure. */
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
          g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
          g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
@@ -618,9 +617,9 @@ notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* An advise removed while its call waited is owed nothing more, and neither is one whose
  * phase moved on meanwhile (its time-out ended): sent late, a START could come after the
- * STATECHANGE, or in the next transition. Each call is a message sent
- * with g_dbus_connection_send_message_with_reply() rather than g_dbus_connection_call(),
- * which wraps it in a second task and checks the reply's type: the daemon runs 34,000
+ * STATECHANGE, or in the next transition. Each call is a message sent with
+ * g_dbus_connection_send_message_with_reply() rather than g_dbus_connection_call(), which
+ * wraps it in a second task and checks the reply's type: the daemon runs 34,000
  * instructions less for each Notify (callgrind, in the benchmark's callback fan-out). */
 static void
 notify_dispatch (GDBusConnection *connection, NotifyQueue *queue)
