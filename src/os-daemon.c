@@ -336,6 +336,30 @@ start (Daemon *daemon, GError **error)
   return TRUE;
 }
 
+/* The address the daemon reached its bus at, as GDBus found it, but never by starting a
+ * bus (GDBus's last resort for the session bus, dbus-launch), which the daemon must not do
+ * on its way out. NULL if it cannot tell. */
+static char *
+bus_address (Daemon *daemon)
+{
+  const char *runtime_dir = g_get_user_runtime_dir ();
+  const char *session = g_getenv ("DBUS_SESSION_BUS_ADDRESS");
+  g_autofree char *socket = NULL;
+  g_autofree char *escaped = NULL;
+
+  if (daemon->options.system)
+    return g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+  if (session != NULL)
+    return g_strdup (session);
+  /* Where GDBus looks next; a socket no longer there proves nothing, since the daemon may
+   * have been started on a bus of dbus-launch's. */
+  socket = g_build_filename (runtime_dir, "bus", NULL);
+  if (!g_file_test (socket, G_FILE_TEST_EXISTS))
+    return NULL;
+  escaped = g_dbus_address_escape_value (socket);
+  return g_strconcat ("unix:path=", escaped, NULL);
+}
+
 /* Whether the bus is gone, not only this daemon's connection to it: nothing listens at its
  * address any more. Connecting the socket is all it takes, and is at once either way; any
  * other answer (a bus that takes connections, an address that cannot be read) keeps the
@@ -343,9 +367,8 @@ start (Daemon *daemon, GError **error)
 static gboolean
 bus_is_gone (Daemon *daemon)
 {
-  GBusType type = daemon->options.system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
   g_autoptr (GError) error = NULL;
-  g_autofree char *address = g_dbus_address_get_for_bus_sync (type, NULL, &error);
+  g_autofree char *address = bus_address (daemon);
   g_autoptr (GIOStream) stream = NULL;
   gboolean gone;
 
