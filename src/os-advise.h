@@ -10,9 +10,10 @@ G_BEGIN_DECLS
 typedef struct _OsProfile OsProfile;
 typedef struct _OsClient OsClient;
 
-/* One advise: a subscription of one client to one profile's state changes. The manager
- * owns it (its token index holds the reference); a transition holds more references
- * while it notifies, which is why an advise knows whether it has been removed. */
+/* One advise: a subscription of one client to one profile's state changes. Its client
+ * owns it (os-client.h); the manager's token index and the profile's list only find it;
+ * a transition holds more references while it notifies, which is why an advise knows
+ * whether it has been removed. */
 typedef struct _OsAdvise
 {
   grefcount ref;
@@ -28,22 +29,11 @@ typedef struct _OsAdvise
   GList client_link;
 } OsAdvise;
 
-/* A connection that holds advises, known by its unique name. */
-struct _OsClient
-{
-  char *name;
-  GQueue advises;
-};
-
 OsAdvise *os_advise_ref (OsAdvise *advise);
 void os_advise_unref (OsAdvise *advise);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsAdvise, os_advise_unref)
 
-static inline const char *
-os_advise_get_owner (const OsAdvise *advise)
-{
-  return advise->client != NULL ? advise->client->name : NULL;
-}
+const char *os_advise_get_owner (const OsAdvise *advise);
 
 static inline gboolean
 os_advise_is_callback (const OsAdvise *advise)

@@ -5,6 +5,7 @@
 
 #include "offline-state.h"
 #include "os-authority.h"
+#include "os-client.h"
 #include "os-error.h"
 
 /* polkit's CheckAuthorizationFlags */
@@ -20,9 +21,12 @@ struct _OsAuthority
 {
   GObject parent_instance;
 
-  GDBusConnection *system_bus; /* NULL: nothing is checked */
+  GDBusConnection *bus;        /* the callers' */
+  GDBusConnection *system_bus; /* polkit's, a connection of its own; NULL: nothing is checked */
   GQueue pending;              /* Check: asked polkit, no answer yet */
   GCancellable *cancellable;   /* cancelled by os_authority_close() */
+  GHashTable *uids;            /* unique name → Unix user, of callers that needed one */
+  GHashTable *held;            /* unique name → GQueue of Check: waiting for its user */
 };
 
 G_DEFINE_FINAL_TYPE (OsAuthority, os_authority, G_TYPE_OBJECT)
@@ -31,7 +35,8 @@ typedef struct
 {
   const char *interface;
   const char *method;
-  const char *action; /* NULL: open to every caller */
+  const char *action;  /* NULL: open to every caller */
+  gboolean needs_user; /* the per-user limits count the caller's Unix user */
 } Rule;
 
 /* The one table: what each method may do decides who may call it. */
@@ -42,8 +47,10 @@ static const Rule rules[] = {
   { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState", OFFLINE_STATE_ACTION_SET_STATE },
   { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCapabilities", NULL },
   { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL },
-  { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Advise", NULL },
+  { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Advise", NULL, TRUE },
   { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise", NULL },
+  { "org.freedesktop.DBus.Properties", "Get", NULL },
+  { "org.freedesktop.DBus.Properties", "GetAll", NULL },
   { OFFLINE_STATE_EMULATION_INTERFACE, "SetCapabilities", OFFLINE_STATE_ACTION_EMULATE },
   { OFFLINE_STATE_EMULATION_INTERFACE, "SetTransitionDelay", OFFLINE_STATE_ACTION_EMULATE },
   { OFFLINE_STATE_EMULATION_INTERFACE, "InjectNotification", OFFLINE_STATE_ACTION_EMULATE },
@@ -75,23 +82,6 @@ find_rule (GDBusMethodInvocation *invocation)
 {
   return find_rule_for (g_dbus_method_invocation_get_interface_name (invocation),
                         g_dbus_method_invocation_get_method_name (invocation));
-}
-
-gboolean
-os_authority_checks_callers (OsAuthority *self)
-{
-  return self->system_bus != NULL;
-}
-
-gboolean
-os_authority_is_open (OsAuthority *self, const char *interface, const char *method)
-{
-  const Rule *rule;
-
-  if (self->system_bus == NULL)
-    return TRUE;
-  rule = find_rule_for (interface, method);
-  return rule != NULL && rule->action == NULL;
 }
 
 /* The log names the caller; the caller's message names the action, so that an
@@ -198,49 +188,170 @@ ask_polkit (OsAuthority *self, Check *check)
       check);
 }
 
+static void
+decide (OsAuthority *self, Check *check)
+{
+  g_autoptr (Check) owned = check;
+  const Rule *rule = find_rule (check->invocation);
+
+  if (self->system_bus == NULL)
+    {
+      check->authorized (check->object, check->invocation);
+      return;
+    }
+  if (rule == NULL)
+    {
+      deny (check->invocation, NULL, "no rule lets anyone call it");
+      return;
+    }
+  if (rule->action == NULL)
+    {
+      check->authorized (check->object, check->invocation);
+      return;
+    }
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      deny (check->invocation, rule->action, "the service is stopping");
+      return;
+    }
+  /* polkit knows callers by their bus name: without one there is no one to ask about. */
+  if (g_dbus_method_invocation_get_sender (check->invocation) == NULL)
+    {
+      deny (check->invocation, rule->action, "the caller has no bus name");
+      return;
+    }
+  check->action = rule->action;
+  ask_polkit (self, g_steal_pointer (&owned));
+}
+
+static void
+release_held (OsAuthority *self, const char *sender, const char *why_not)
+{
+  GQueue *held = g_hash_table_lookup (self->held, sender);
+  Check *check;
+
+  if (held == NULL)
+    return;
+  g_hash_table_steal (self->held, sender);
+  while ((check = g_queue_pop_head (held)) != NULL)
+    {
+      const Rule *rule = find_rule (check->invocation);
+
+      if (why_not != NULL && rule != NULL && rule->needs_user)
+        {
+          g_autoptr (Check) refused = check;
+          g_autoptr (GError) error = NULL;
+
+          os_set_error (&error, OS_ERROR_ACCESS_DENIED, "%s: %s",
+                        g_dbus_method_invocation_get_method_name (check->invocation), why_not);
+          os_error_return (check->invocation, error);
+          continue;
+        }
+      decide (self, check);
+    }
+  g_queue_free (held);
+}
+
+typedef struct
+{
+  OsAuthority *authority;
+  char *sender;
+} Lookup;
+
+static void
+lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Lookup *lookup = user_data;
+  g_autoptr (OsAuthority) self = lookup->authority;
+  g_autofree char *sender = lookup->sender;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  guint32 uid;
+
+  g_free (lookup);
+  if (reply == NULL)
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_debug ("Could not learn the Unix user of %s: %s", sender, error->message);
+      release_held (self, sender, "the caller's Unix user could not be learnt from the bus");
+      return;
+    }
+  g_variant_get (reply, "(u)", &uid);
+  g_hash_table_insert (self->uids, g_strdup (sender), GUINT_TO_POINTER (uid));
+  release_held (self, sender, NULL);
+}
+
+void
+os_authority_lookup_user (OsAuthority *self,
+                          const char *name,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_dbus_connection_call (self->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionUnixUser",
+                          g_variant_new ("(s)", name), G_VARIANT_TYPE ("(u)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, callback, user_data);
+}
+
+/* The caller's later calls wait behind it, so that each is handled in the order it came. */
+static void
+hold (OsAuthority *self, const char *sender, Check *check)
+{
+  GQueue *held = g_hash_table_lookup (self->held, sender);
+  Lookup *lookup;
+
+  if (held != NULL)
+    {
+      g_queue_push_tail (held, check);
+      return;
+    }
+  held = g_queue_new ();
+  g_queue_push_tail (held, check);
+  g_hash_table_insert (self->held, g_strdup (sender), held);
+  lookup = g_new0 (Lookup, 1);
+  lookup->authority = g_object_ref (self);
+  lookup->sender = g_strdup (sender);
+  os_authority_lookup_user (self, sender, lookup_done, lookup);
+}
+
 void
 os_authority_check (OsAuthority *self,
                     GDBusMethodInvocation *invocation,
                     GObject *object,
                     OsAuthorizedFunc authorized)
 {
-  const Rule *rule;
-  Check *check;
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  const Rule *rule = find_rule (invocation);
+  Check *check = g_new0 (Check, 1);
 
-  if (self->system_bus == NULL)
-    {
-      authorized (object, invocation);
-      return;
-    }
-  rule = find_rule (invocation);
-  if (rule == NULL)
-    {
-      deny (invocation, NULL, "no rule lets anyone call it");
-      return;
-    }
-  if (rule->action == NULL)
-    {
-      authorized (object, invocation);
-      return;
-    }
-  if (g_cancellable_is_cancelled (self->cancellable))
-    {
-      deny (invocation, rule->action, "the service is stopping");
-      return;
-    }
-  /* polkit knows callers by their bus name: without one there is no one to ask about. */
-  if (g_dbus_method_invocation_get_sender (invocation) == NULL)
-    {
-      deny (invocation, rule->action, "the caller has no bus name");
-      return;
-    }
-  check = g_new0 (Check, 1);
   check->authority = g_object_ref (self);
   check->invocation = invocation;
   check->object = g_object_ref (object);
   check->authorized = authorized;
-  check->action = rule->action;
-  ask_polkit (self, check);
+  if (sender != NULL && !g_cancellable_is_cancelled (self->cancellable) &&
+      (g_hash_table_contains (self->held, sender) ||
+       (rule != NULL && rule->needs_user && !g_hash_table_contains (self->uids, sender))))
+    hold (self, sender, check);
+  else
+    decide (self, check);
+}
+
+guint
+os_authority_get_caller_uid (OsAuthority *self, GDBusMethodInvocation *invocation)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  gpointer uid;
+
+  if (sender == NULL || !g_hash_table_lookup_extended (self->uids, sender, NULL, &uid))
+    return OS_UID_UNKNOWN;
+  return GPOINTER_TO_UINT (uid);
+}
+
+void
+os_authority_forget_caller (OsAuthority *self, const char *name)
+{
+  g_hash_table_remove (self->uids, name);
 }
 
 /* A call whose check polkit has not answered yet is refused: the service is going, and
@@ -252,6 +363,15 @@ os_authority_close (OsAuthority *self)
   GList *link;
 
   g_cancellable_cancel (self->cancellable);
+  if (self->held != NULL)
+    {
+      g_autofree const char **senders =
+          (const char **) g_hash_table_get_keys_as_array (self->held, NULL);
+      g_auto (GStrv) copies = g_strdupv ((char **) senders);
+
+      for (guint i = 0; copies[i] != NULL; i++)
+        release_held (self, copies[i], "the service is stopping");
+    }
   while ((link = g_queue_pop_head_link (&self->pending)) != NULL)
     {
       Check *check = link->data;
@@ -268,7 +388,12 @@ os_authority_dispose (GObject *object)
 
   os_authority_close (self);
   g_clear_object (&self->cancellable);
+  if (self->system_bus != NULL && self->system_bus != self->bus)
+    g_dbus_connection_close (self->system_bus, NULL, NULL, NULL);
   g_clear_object (&self->system_bus);
+  g_clear_object (&self->bus);
+  g_clear_pointer (&self->uids, g_hash_table_unref);
+  g_clear_pointer (&self->held, g_hash_table_unref);
   G_OBJECT_CLASS (os_authority_parent_class)->dispose (object);
 }
 
@@ -282,14 +407,44 @@ static void
 os_authority_init (OsAuthority *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/* Calls to the daemon's clients (Notify) that a stopped client never answers count against
+ * the bus's limit of calls awaiting replies on the daemon's connection, the limit polkit's
+ * checks would share: they go on a connection of their own, which no client can fill. */
+static GDBusConnection *
+connect_for_polkit (GDBusConnection *bus)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
+  GDBusConnection *connection = NULL;
+
+  if (address != NULL)
+    connection =
+        g_dbus_connection_new_for_address_sync (address,
+                                                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                NULL, NULL, &error);
+  if (connection == NULL)
+    {
+      g_warning ("polkit is asked on the service's own connection: cannot open another to the "
+                 "system bus: %s",
+                 error->message);
+      return g_object_ref (bus);
+    }
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  return connection;
 }
 
 OsAuthority *
-os_authority_new (GDBusConnection *system_bus)
+os_authority_new (GDBusConnection *bus, gboolean check_callers)
 {
   OsAuthority *self = g_object_new (OS_TYPE_AUTHORITY, NULL);
 
-  if (system_bus != NULL)
-    self->system_bus = g_object_ref (system_bus);
+  self->bus = g_object_ref (bus);
+  if (check_callers)
+    self->system_bus = connect_for_polkit (bus);
   return self;
 }

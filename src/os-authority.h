@@ -15,15 +15,18 @@ G_BEGIN_DECLS
 #define OS_TYPE_AUTHORITY (os_authority_get_type ())
 G_DECLARE_FINAL_TYPE (OsAuthority, os_authority, OS, AUTHORITY, GObject)
 
-/* @system_bus: where to ask polkit; NULL disables the authority. */
-OsAuthority *os_authority_new (GDBusConnection *system_bus);
+/* @bus: the callers' bus. @check_callers: ask polkit (on the system bus, over a
+ * connection of the authority's own); otherwise every call is let through. */
+OsAuthority *os_authority_new (GDBusConnection *bus, gboolean check_callers);
 
 /* The part of a handler that runs once its call is authorized: it reads its arguments
  * from @invocation again, and answers it. */
 typedef void (*OsAuthorizedFunc) (GObject *object, GDBusMethodInvocation *invocation);
 
 /* Runs @authorized on @object: at once for an open call or a disabled authority, from the
- * main loop once polkit agrees otherwise. A refused call is answered here with
+ * main loop once polkit agrees otherwise. A call that counts against the per-user limits
+ * (Advise) first waits for the caller's Unix user, asked of the bus once per caller; the
+ * caller's later calls wait behind it, in order. A refused call is answered here with
  * org.freedesktop.DBus.Error.AccessDenied naming the action, and logged; @authorized
  * never runs for it. @object is kept alive while polkit decides. */
 void os_authority_check (OsAuthority *self,
@@ -31,13 +34,18 @@ void os_authority_check (OsAuthority *self,
                          GObject *object,
                          OsAuthorizedFunc authorized);
 
+/* The Unix user of the caller of @invocation, if a call of it has needed one;
+ * OS_UID_UNKNOWN otherwise. */
+guint os_authority_get_caller_uid (OsAuthority *self, GDBusMethodInvocation *invocation);
+/* @name has left the bus. */
+void os_authority_forget_caller (OsAuthority *self, const char *name);
+/* GetConnectionUnixUser of @name, answered as g_dbus_connection_call() answers. */
+void os_authority_lookup_user (OsAuthority *self,
+                               const char *name,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+
 /* Refuses every call still waiting for polkit's answer (AccessDenied), at once. */
 void os_authority_close (OsAuthority *self);
-
-/* Whether polkit checks callers at all: on the system bus. */
-gboolean os_authority_checks_callers (OsAuthority *self);
-
-/* Whether os_authority_check() lets @method of @interface through at once, for anyone. */
-gboolean os_authority_is_open (OsAuthority *self, const char *interface, const char *method);
 
 G_END_DECLS

@@ -7,7 +7,7 @@
 #include "os-bus-manager.h"
 #include "os-bus-profile.h"
 #include "os-error.h"
-#include "os-fast-path.h"
+#include "os-call-budget.h"
 #include "os-validate.h"
 
 struct _OsBusManager
@@ -22,7 +22,7 @@ struct _OsBusManager
   GHashTable *paths;    /* object path → OsBusProfile, of those in @profiles */
   gboolean emulation;
   guint name_owner_changed_id;
-  OsFastPath *fast_path;
+  OsCallBudget *call_budget;
 };
 
 static void os_bus_manager_iface_init (OsDBusManagerIface *iface);
@@ -174,9 +174,8 @@ os_bus_manager_iface_init (OsDBusManagerIface *iface)
 static void
 on_profile_added (OsManager *manager, OsProfile *profile, OsBusManager *self)
 {
-  const OsLimits *limits = os_manager_get_limits (manager);
-  OsBusProfile *bus_profile = os_bus_profile_new (profile, self->connection, self->authority,
-                                                  limits->notify_timeout_ms, self->emulation);
+  OsBusProfile *bus_profile =
+      os_bus_profile_new (profile, self->connection, self->authority, self->emulation);
 
   g_hash_table_insert (self->profiles, g_strdup (os_profile_get_name (profile)), bus_profile);
   g_hash_table_insert (self->paths, (gpointer) os_bus_profile_get_path (bus_profile), bus_profile);
@@ -214,7 +213,10 @@ on_name_owner_changed (GDBusConnection *connection,
     return;
   g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
   if (name[0] == ':' && new_owner[0] == '\0')
-    os_manager_client_vanished (self->manager, name);
+    {
+      os_manager_client_vanished (self->manager, name);
+      os_authority_forget_caller (self->authority, name);
+    }
 }
 
 static void
@@ -238,7 +240,6 @@ static void
 os_bus_manager_class_init (OsBusManagerClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = os_bus_manager_dispose;
-  os_fast_path_note_dispatches (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
 }
 
 static void
@@ -248,23 +249,102 @@ os_bus_manager_init (OsBusManager *self)
   self->paths = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
-static GDBusMessage *
-answer_at_once (gpointer owner, const char *object_path, GDBusMessage *call)
-{
-  OsBusManager *self = owner;
-  OsBusProfile *bus_profile = g_hash_table_lookup (self->paths, object_path);
+/* Notifications to clients (os-client.h) */
 
-  return bus_profile != NULL ? os_bus_profile_answer_at_once (bus_profile, call) : NULL;
+static OsBusProfile *
+bus_profile_of (OsBusManager *self, OsAdvise *advise)
+{
+  return g_hash_table_lookup (self->profiles, os_profile_get_name (advise->profile));
 }
 
-/* Every interface whose calls must keep their order with those answered at once. */
-static const char *const ordered_interfaces[] = {
-  OFFLINE_STATE_MANAGER_INTERFACE,
-  OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
-  OFFLINE_STATE_EMULATION_INTERFACE,
-  "org.freedesktop.DBus.Properties",
-  NULL,
-};
+static void
+send_signal (gpointer data, OsClient *client, OsAdvise *advise, const OsNotification *n)
+{
+  OsBusProfile *bus_profile = bus_profile_of (data, advise);
+
+  if (bus_profile != NULL)
+    os_bus_profile_send_signal (bus_profile, advise, n);
+}
+
+static void
+send_call (gpointer data, OsClient *client, OsAdvise *advise, const OsNotification *n, OsNote *note)
+{
+  OsBusProfile *bus_profile = bus_profile_of (data, advise);
+
+  if (bus_profile != NULL)
+    os_bus_profile_send_call (bus_profile, advise, n, note);
+  else
+    os_note_answered (note, OS_ANSWER_LOST, NULL);
+}
+
+static void
+ping_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusMessage) reply =
+      g_dbus_connection_send_message_with_reply_finish (G_DBUS_CONNECTION (source), result, &error);
+  OsAnswer answer;
+
+  if (reply != NULL)
+    g_dbus_message_to_gerror (reply, &error);
+  answer = os_bus_answer_of (reply, error);
+  /* Any answer of the client's, an error too, shows that it has read what came before. */
+  os_note_answered (user_data, answer == OS_ANSWER_FAILED ? OS_ANSWER_TAKEN : answer, NULL);
+}
+
+static void
+send_ping (gpointer data, OsClient *client, OsNote *note)
+{
+  OsBusManager *self = data;
+  g_autoptr (GDBusMessage) message =
+      g_dbus_message_new_method_call (client->name, "/", "org.freedesktop.DBus.Peer", "Ping");
+
+  g_dbus_message_set_flags (message, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START);
+  g_dbus_connection_send_message_with_reply (self->connection, message,
+                                             G_DBUS_SEND_MESSAGE_FLAGS_NONE, G_MAXINT, NULL, NULL,
+                                             ping_done, note);
+}
+
+static const OsTransport transport = { send_signal, send_call, send_ping };
+
+typedef struct
+{
+  OsManager *manager;
+  char *name;
+} Identify;
+
+static void
+identified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Identify *identify = user_data;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+  guint32 uid;
+
+  if (reply != NULL)
+    {
+      g_variant_get (reply, "(u)", &uid);
+      os_manager_client_identified (identify->manager, identify->name, uid);
+    }
+  g_object_unref (identify->manager);
+  g_free (identify->name);
+  g_free (identify);
+}
+
+void
+os_bus_manager_identify_clients (OsBusManager *self)
+{
+  g_auto (GStrv) names = os_manager_dup_unidentified_clients (self->manager);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      Identify *identify = g_new0 (Identify, 1);
+
+      identify->manager = g_object_ref (self->manager);
+      identify->name = g_strdup (names[i]);
+      os_authority_lookup_user (self->authority, names[i], identified, identify);
+    }
+}
 
 static void
 add_existing_profiles (OsBusManager *self)
@@ -287,7 +367,7 @@ os_bus_manager_new (OsManager *manager,
 
   self->manager = g_object_ref (manager);
   self->connection = g_object_ref (connection);
-  self->authority = os_authority_new (system_bus ? connection : NULL);
+  self->authority = os_authority_new (connection, system_bus);
   self->emulation = emulation;
   self->object_manager = g_dbus_object_manager_server_new (OFFLINE_STATE_MANAGER_PATH);
 
@@ -310,14 +390,18 @@ os_bus_manager_new (OsManager *manager,
       g_object_unref (self);
       return NULL;
     }
-  self->fast_path = os_fast_path_start (connection, ordered_interfaces, answer_at_once, self);
+  os_manager_set_transport (manager, &transport, self);
+  self->call_budget =
+      os_call_budget_start (connection, os_manager_get_limits (manager)->max_calls_per_connection);
   return self;
 }
 
 void
 os_bus_manager_unexport (OsBusManager *self)
 {
-  g_clear_pointer (&self->fast_path, os_fast_path_stop);
+  g_clear_pointer (&self->call_budget, os_call_budget_stop);
+  if (self->manager != NULL)
+    os_manager_set_transport (self->manager, NULL, NULL);
   if (self->authority != NULL)
     os_authority_close (self->authority);
   if (self->name_owner_changed_id != 0)

@@ -14,15 +14,18 @@ G_BEGIN_DECLS
 #define OS_TYPE_BUS_MANAGER (os_bus_manager_get_type ())
 G_DECLARE_FINAL_TYPE (OsBusManager, os_bus_manager, OS, BUS_MANAGER, OsDBusManagerSkeleton)
 
-/* @system_bus: the calls that change something are authorized through polkit, on
- * @connection (the contract, §10); on the session bus nothing is checked. Calls that need
- * only the state are answered in GDBus's thread (os-fast-path.h): the caller must hold the
- * state lock. */
+/* @system_bus: the calls that change something are authorized through polkit (the
+ * contract, §10); on the session bus nothing is checked. It carries the manager's
+ * notifications to clients, and bounds each connection's calls in flight
+ * (os-call-budget.h). */
 OsBusManager *os_bus_manager_new (OsManager *manager,
                                   GDBusConnection *connection,
                                   gboolean emulation,
                                   gboolean system_bus,
                                   GError **error);
+
+/* Asks the bus for the Unix user of each client whose advises were restored. */
+void os_bus_manager_identify_clients (OsBusManager *self);
 
 /* Takes every object off the bus. */
 void os_bus_manager_unexport (OsBusManager *self);

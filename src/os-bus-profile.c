@@ -6,8 +6,6 @@
 #include "offline-state.h"
 #include "os-bus-profile.h"
 #include "os-error.h"
-#include "os-fast-path.h"
-#include "os-notify-window.h"
 #include "os-validate.h"
 
 struct _OsBusProfile
@@ -19,7 +17,6 @@ struct _OsBusProfile
   OsDBusObjectSkeleton *object;
   OsDBusEmulation *emulation; /* NULL with --no-emulation */
   OsAuthority *authority;
-  guint notify_timeout_ms;
   guint advise_count_window_id; /* AdviseCount changes are held back until it ends */
   gboolean advise_count_held;
 };
@@ -32,41 +29,12 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusProfile,
                                G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_OFFLINE_MGR,
                                                       os_bus_profile_iface_init))
 
-/* How many Notify calls the bus carries for the daemon at once (os-notify-window.h). The
- * more, the fewer idle moments in a callback fan-out; but the bus refuses a connection's
- * calls past a number awaiting replies (LimitsExceeded): 128 by default, which the system
- * bus keeps, 50,000 on Debian's session bus. Where polkit checks the callers, which is on
- * the system bus, the window starts at half of 128 and leaves the rest to those checks;
- * elsewhere it starts wide. A call the bus refuses was never delivered: it waits for its
- * turn again, and the window learns from the refusal. */
-#define NOTIFY_WINDOW_CHECKED 64
-#define NOTIFY_WINDOW_WIDE    1024
-#define NOTIFY_QUEUE_KEY      "offline-state-notify-queue"
-
 /* Each change of AdviseCount is a PropertiesChanged signal, which the bus matches against
  * every connection's rules: a client that advises in a loop would make it one per call,
  * and double the cost of each. A change is told at once, then the next ones at most once
  * per window; whoever reads the property, and every notification, gets it current. */
 #define ADVISE_COUNT_WINDOW_MS 100
 
-typedef struct
-{
-  guint in_flight;
-  OsNotifyWindow window;
-  GQueue waiting; /* NotifyCall */
-} NotifyQueue;
-
-/* One Notify call to a callback advise, waiting or in flight. */
-typedef struct
-{
-  OsBusProfile *self;
-  OsAdvise *advise;
-  GVariant *parameters;
-  guint ticket;
-  gboolean refused; /* once by the bus: a second refusal only moves the transition on */
-} NotifyCall;
-
-/* Main thread, or GDBus's with the state lock held (os-fast-path.h). */
 static void
 publish_advise_count (OsBusProfile *self)
 {
@@ -98,7 +66,6 @@ on_advise_count_changed (OsProfile *profile, GParamSpec *pspec, OsBusProfile *se
       return;
     }
   publish_advise_count (self);
-  /* Attached to the main context whichever thread this runs in. */
   self->advise_count_window_id =
       g_timeout_add (ADVISE_COUNT_WINDOW_MS, on_advise_count_window_over, self);
 }
@@ -234,9 +201,10 @@ advise_authorized (GObject *object, GDBusMethodInvocation *invocation)
 
   g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuu&ouu)", &flags,
                  &client_token, &callback_type, &callback, &advise_types, &state_mask);
-  token =
-      os_profile_advise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
-                         client_token, callback_type, callback, advise_types, state_mask, &error);
+  token = os_profile_advise_as (self->profile, g_dbus_method_invocation_get_sender (invocation),
+                                os_authority_get_caller_uid (self->authority, invocation), flags,
+                                client_token, callback_type, callback, advise_types, state_mask,
+                                &error);
   if (token == 0)
     os_error_return (invocation, error);
   else
@@ -433,266 +401,104 @@ handle_fail_next (OsDBusEmulation *emulation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* Calls answered in GDBus's thread (os-fast-path.h) */
-
-static GDBusMessage *
-new_reply (GDBusMessage *call, GVariant *body)
-{
-  GDBusMessage *reply = g_dbus_message_new_method_reply (call);
-
-  g_dbus_message_set_body (reply, body);
-  return reply;
-}
-
-static GDBusMessage *
-advise_at_once (OsBusProfile *self, GDBusMessage *call, GVariant *body)
-{
-  g_autoptr (GError) error = NULL;
-  guint flags, client_token, callback_type, advise_types, state_mask, token;
-  const char *callback;
-
-  g_variant_get (body, "(uuu&ouu)", &flags, &client_token, &callback_type, &callback, &advise_types,
-                 &state_mask);
-  token = os_profile_advise (self->profile, g_dbus_message_get_sender (call), flags, client_token,
-                             callback_type, callback, advise_types, state_mask, &error);
-  if (token == 0)
-    return os_error_new_reply (call, error);
-  return new_reply (call, g_variant_new ("(u)", token));
-}
-
-static GDBusMessage *
-unadvise_at_once (OsBusProfile *self, GDBusMessage *call, GVariant *body)
-{
-  g_autoptr (GError) error = NULL;
-  guint flags, advise_token;
-
-  g_variant_get (body, "(uu)", &flags, &advise_token);
-  if (!os_profile_unadvise (self->profile, g_dbus_message_get_sender (call), flags, advise_token,
-                            &error))
-    return os_error_new_reply (call, error);
-  return new_reply (call, NULL);
-}
-
-/* Only a change to the state it has already: any other starts a transition, or fails. */
-static GDBusMessage *
-set_state_at_once (OsBusProfile *self, GDBusMessage *call, GVariant *body)
-{
-  guint flags, mask, state;
-
-  g_variant_get (body, "(uuu)", &flags, &mask, &state);
-  if (!os_validate_set_state (flags, mask, state, NULL) ||
-      state != os_profile_get_state (self->profile))
-    return NULL;
-  return new_reply (call, NULL);
-}
-
+/* The bus itself answered, not the client: a refusal to carry the call, or NoReply when
+ * the client left without answering. */
 static gboolean
-has_arguments (GVariant *body, const char *type)
+from_the_bus (GDBusMessage *reply)
 {
-  return g_str_equal (body != NULL ? g_variant_get_type_string (body) : "()", type);
+  return g_strcmp0 (g_dbus_message_get_sender (reply), "org.freedesktop.DBus") == 0;
 }
 
-GDBusMessage *
-os_bus_profile_answer_at_once (OsBusProfile *self, GDBusMessage *call)
+OsAnswer
+os_bus_answer_of (GDBusMessage *reply, const GError *error)
 {
-  const char *interface = g_dbus_message_get_interface (call);
-  const char *method = g_dbus_message_get_member (call);
-  GVariant *body = g_dbus_message_get_body (call);
-
-  /* A transition moves on from the main loop only, and an Unadvise can move it on; an
-   * injected failure is answered by the handlers. */
-  if (!g_str_equal (interface, OFFLINE_STATE_OFFLINE_MGR_INTERFACE) || method == NULL ||
-      g_dbus_message_get_sender (call) == NULL ||
-      g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) == NULL ||
-      !os_authority_is_open (self->authority, interface, method) ||
-      os_profile_get_transitioning (self->profile) ||
-      os_profile_has_failure (self->profile, method))
-    return NULL;
-  if (g_str_equal (method, "GetCurrentState") && has_arguments (body, "()"))
-    return new_reply (call, g_variant_new ("(u)", os_profile_get_state (self->profile)));
-  if (g_str_equal (method, "GetCapabilities") && has_arguments (body, "()"))
-    return new_reply (call, g_variant_new ("(u)", os_profile_get_capabilities (self->profile)));
-  if (g_str_equal (method, "Advise") && has_arguments (body, "(uuuouu)"))
-    return advise_at_once (self, call, body);
-  if (g_str_equal (method, "Unadvise") && has_arguments (body, "(uu)"))
-    return unadvise_at_once (self, call, body);
-  if (g_str_equal (method, "SetCurrentState") && has_arguments (body, "(uuu)"))
-    return set_state_at_once (self, call, body);
-  return NULL;
-}
-
-static gboolean
-callback_only_moved_on (const GError *error)
-{
+  if (reply == NULL)
+    return OS_ANSWER_LOST; /* the connection closed, or the call was cancelled */
+  if (g_dbus_message_get_message_type (reply) != G_DBUS_MESSAGE_TYPE_ERROR)
+    return OS_ANSWER_TAKEN;
+  if (from_the_bus (reply) &&
+      g_strcmp0 (g_dbus_message_get_error_name (reply), OFFLINE_STATE_ERROR_LIMITS_EXCEEDED) == 0)
+    return OS_ANSWER_REFUSED;
   /* A callback that is slow, or whose owner left without answering, costs time but keeps
-   * its advise, and so does one the bus would not call: a Notify that timed out here
-   * still counts against the daemon's pending calls there until its callee answers, so a
-   * crowd of slow callbacks can make the bus refuse the next ones (LimitsExceeded), even
-   * when tried again (notify_done). Any other error is the callback's own failure. */
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
-         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
-         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
-         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+   * its advise; any other error is the callback's own failure, LimitsExceeded from the
+   * client itself included. */
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return OS_ANSWER_LOST;
+  return OS_ANSWER_FAILED;
 }
-
-static void
-notify_call_free (NotifyCall *call)
-{
-  g_object_unref (call->self);
-  os_advise_unref (call->advise);
-  g_variant_unref (call->parameters);
-  g_free (call);
-}
-
-static void
-notify_queue_free (NotifyQueue *queue)
-{
-  g_queue_clear_full (&queue->waiting, (GDestroyNotify) notify_call_free);
-  g_free (queue);
-}
-
-/* One queue per connection, which every profile on it shares. */
-static NotifyQueue *
-notify_queue_get (OsBusProfile *self)
-{
-  GDBusConnection *connection = self->connection;
-  NotifyQueue *queue = g_object_get_data (G_OBJECT (connection), NOTIFY_QUEUE_KEY);
-
-  if (queue == NULL)
-    {
-      queue = g_new0 (NotifyQueue, 1);
-      os_notify_window_init (&queue->window, os_authority_checks_callers (self->authority)
-                                                 ? NOTIFY_WINDOW_CHECKED
-                                                 : NOTIFY_WINDOW_WIDE);
-      g_object_set_data_full (G_OBJECT (connection), NOTIFY_QUEUE_KEY, queue,
-                              (GDestroyNotify) notify_queue_free);
-    }
-  return queue;
-}
-
-static void notify_dispatch (GDBusConnection *connection, NotifyQueue *queue);
 
 static void
 notify_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  NotifyCall *call = user_data;
-  GDBusConnection *connection = G_DBUS_CONNECTION (source);
-  g_autoptr (GDBusMessage) reply = NULL;
+  OsNote *note = user_data;
   g_autoptr (GError) error = NULL;
-  NotifyQueue *queue = notify_queue_get (call->self);
+  g_autoptr (GDBusMessage) reply =
+      g_dbus_connection_send_message_with_reply_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autofree char *remote = NULL;
+  g_autofree char *reason = NULL;
 
-  queue->in_flight--;
-  reply = g_dbus_connection_send_message_with_reply_finish (connection, result, &error);
-  if (reply != NULL && g_dbus_message_to_gerror (reply, &error))
-    g_clear_object (&reply);
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_LIMITS_EXCEEDED) && !call->refused)
+  if (reply != NULL)
+    g_dbus_message_to_gerror (reply, &error);
+  if (error != NULL)
     {
-      /* It goes again when an earlier call has been answered, or at once if none is left
-       * to answer; refused then too, it only moves the transition on. */
-      call->refused = TRUE;
-      os_notify_window_refused (&queue->window, queue->in_flight);
-      g_queue_push_head (&queue->waiting, call);
-      notify_dispatch (connection, queue);
-      return;
-    }
-  if (error == NULL)
-    os_notify_window_answered (&queue->window);
-  if (error != NULL && !callback_only_moved_on (error))
-    {
-      g_autofree char *remote = g_dbus_error_get_remote_error (error);
-
+      remote = g_dbus_error_get_remote_error (error);
       g_dbus_error_strip_remote_error (error);
-      g_autofree char *reason =
-          g_strdup_printf ("%s%s%s", remote ? remote : "", remote ? ": " : "", error->message);
-      os_profile_drop_advise (call->self->profile, call->advise, reason);
+      reason = g_strdup_printf ("%s%s%s", remote ? remote : "", remote ? ": " : "", error->message);
     }
-  else
-    {
-      os_profile_callback_replied (call->self->profile, call->advise, call->ticket);
-    }
-  notify_call_free (call);
-  notify_dispatch (connection, queue);
+  os_note_answered (note, os_bus_answer_of (reply, error), reason);
 }
 
-/* An advise removed while its call waited is owed nothing more, and neither is one whose
- * phase moved on meanwhile (its time-out ended): sent late, a START could come after the
- * STATECHANGE, or in the next transition. Each call is a message sent with
- * g_dbus_connection_send_message_with_reply() rather than g_dbus_connection_call(), which
- * wraps it in a second task and checks the reply's type: the daemon runs 34,000
- * instructions less for each Notify (callgrind, in the benchmark's callback fan-out). */
+/* Property changes queued before a notification go out before it. */
 static void
-notify_dispatch (GDBusConnection *connection, NotifyQueue *queue)
+flush_properties (OsBusProfile *self)
 {
-  NotifyCall *call;
-  GDBusMessage *message;
-
-  while (queue->in_flight < queue->window.size &&
-         (call = g_queue_pop_head (&queue->waiting)) != NULL)
-    {
-      if (call->advise->removed ||
-          (call->ticket != 0 &&
-           !os_profile_awaits_reply (call->self->profile, call->advise, call->ticket)))
-        {
-          notify_call_free (call);
-          continue;
-        }
-      message = g_dbus_message_new_method_call (
-          os_advise_get_owner (call->advise), call->advise->callback,
-          OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE, OFFLINE_STATE_NOTIFY_METHOD);
-      g_dbus_message_set_body (message, call->parameters);
-      g_dbus_message_set_flags (message, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START);
-      queue->in_flight++;
-      g_dbus_connection_send_message_with_reply (
-          connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, call->self->notify_timeout_ms, NULL,
-          NULL, notify_done, call);
-      g_object_unref (message);
-    }
-}
-
-static void
-send_notify_call (OsBusProfile *self, OsAdvise *advise, GVariant *parameters, guint ticket)
-{
-  NotifyCall *call = g_new0 (NotifyCall, 1);
-  NotifyQueue *queue = notify_queue_get (self);
-
-  call->self = g_object_ref (self);
-  call->advise = os_advise_ref (advise);
-  call->parameters = g_variant_ref_sink (parameters);
-  call->ticket = ticket;
-  g_queue_push_tail (&queue->waiting, call);
-  notify_dispatch (self->connection, queue);
-}
-
-static void
-on_notification (OsProfile *profile,
-                 OsAdvise *advise,
-                 guint notify_type,
-                 guint mask,
-                 guint old_state,
-                 guint new_state,
-                 guint64 sequence,
-                 guint ticket,
-                 OsBusProfile *self)
-{
-  g_autoptr (GError) error = NULL;
-  GVariant *parameters = g_variant_new ("(uuuuut)", notify_type, advise->client_token, mask,
-                                        old_state, new_state, sequence);
-
-  /* Property changes queued before this notification go out before it. */
   if (self->advise_count_held)
     publish_advise_count (self);
   g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
-  if (os_advise_is_callback (advise))
-    {
-      send_notify_call (self, advise, parameters, ticket);
-      return;
-    }
-  if (!g_dbus_connection_emit_signal (self->connection, os_advise_get_owner (advise),
-                                      os_bus_profile_get_path (self),
-                                      OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
-                                      OFFLINE_STATE_STATE_CHANGED_SIGNAL, parameters, &error))
+}
+
+static GVariant *
+notification_parameters (const OsNotification *n)
+{
+  return g_variant_new ("(uuuuut)", n->notify_type, n->client_token, n->mask, n->old_state,
+                        n->new_state, n->sequence);
+}
+
+void
+os_bus_profile_send_signal (OsBusProfile *self, OsAdvise *advise, const OsNotification *n)
+{
+  g_autoptr (GError) error = NULL;
+
+  flush_properties (self);
+  if (!g_dbus_connection_emit_signal (
+          self->connection, os_advise_get_owner (advise), os_bus_profile_get_path (self),
+          OFFLINE_STATE_OFFLINE_MGR_INTERFACE, OFFLINE_STATE_STATE_CHANGED_SIGNAL,
+          notification_parameters (n), &error))
     g_debug ("Could not send StateChanged to %s: %s", os_advise_get_owner (advise), error->message);
+}
+
+/* A message with a reply rather than g_dbus_connection_call(), which wraps it in a second
+ * task and checks the reply's type. No time-out here: the bus counts the call against the
+ * daemon until the client answers it (or leaves), and the client object counts it as long;
+ * its own deadline, the notify time-out, decides when the client is cut off. */
+void
+os_bus_profile_send_call (OsBusProfile *self,
+                          OsAdvise *advise,
+                          const OsNotification *n,
+                          OsNote *note)
+{
+  g_autoptr (GDBusMessage) message = g_dbus_message_new_method_call (
+      os_advise_get_owner (advise), advise->callback, OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE,
+      OFFLINE_STATE_NOTIFY_METHOD);
+
+  flush_properties (self);
+  g_dbus_message_set_body (message, notification_parameters (n));
+  g_dbus_message_set_flags (message, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START);
+  g_dbus_connection_send_message_with_reply (self->connection, message,
+                                             G_DBUS_SEND_MESSAGE_FLAGS_NONE, G_MAXINT, NULL, NULL,
+                                             notify_done, note);
 }
 
 /* A transition's start and end are told before anything that follows from them: its
@@ -700,9 +506,7 @@ on_notification (OsProfile *profile,
 static void
 on_transitioning_changed (OsProfile *profile, GParamSpec *pspec, OsBusProfile *self)
 {
-  if (self->advise_count_held)
-    publish_advise_count (self);
-  g_dbus_interface_skeleton_flush (G_DBUS_INTERFACE_SKELETON (self));
+  flush_properties (self);
 }
 
 static void
@@ -768,17 +572,89 @@ get_properties_current (GDBusInterfaceSkeleton *skeleton)
   return g_variant_builder_end (&current);
 }
 
+static GDBusInterfaceMethodCallFunc parent_method_call;
+
+static void
+properties_authorized (GObject *object, GDBusMethodInvocation *invocation)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (object);
+  g_autoptr (GError) error = NULL;
+  const char *interface, *property;
+  GVariant *value;
+
+  if (g_str_equal (g_dbus_method_invocation_get_method_name (invocation), "GetAll"))
+    {
+      g_dbus_method_invocation_return_value (
+          invocation,
+          g_variant_new ("(@a{sv})", get_properties_current (G_DBUS_INTERFACE_SKELETON (self))));
+      return;
+    }
+  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s)", &interface,
+                 &property);
+  value = get_property_current (g_dbus_method_invocation_get_connection (invocation),
+                                g_dbus_method_invocation_get_sender (invocation),
+                                g_dbus_method_invocation_get_object_path (invocation), interface,
+                                property, &error, self);
+  if (value == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(v)", value));
+}
+
+/* Reads of the properties come here (the vtable has no get_property), so that they keep
+ * their place behind the caller's calls that wait (os_authority_check()). */
+static void
+method_call_in_order (GDBusConnection *connection,
+                      const char *sender,
+                      const char *object_path,
+                      const char *interface,
+                      const char *method,
+                      GVariant *parameters,
+                      GDBusMethodInvocation *invocation,
+                      gpointer user_data)
+{
+  OsBusProfile *self = OS_BUS_PROFILE (user_data);
+
+  if (g_str_equal (interface, "org.freedesktop.DBus.Properties"))
+    os_authority_check (self->authority, invocation, G_OBJECT (self), properties_authorized);
+  else
+    parent_method_call (connection, sender, object_path, interface, method, parameters, invocation,
+                        user_data);
+}
+
+/* A vtable of the class's own, whose functions can be wrapped: gdbus-codegen's get_vtable
+ * returns one static table whatever the instance. Lives as long as the type. */
+static GDBusInterfaceVTable *
+vtable_copy (GDBusInterfaceSkeletonClass *klass)
+{
+  static GDBusInterfaceVTable *copy;
+
+  if (copy == NULL)
+    {
+      copy = g_memdup2 (klass->get_vtable (NULL), sizeof (GDBusInterfaceVTable));
+      parent_get_property = copy->get_property;
+      parent_method_call = copy->method_call;
+      copy->get_property = NULL;
+      copy->method_call = method_call_in_order;
+    }
+  return copy;
+}
+
+static GDBusInterfaceVTable *
+get_vtable_copy (GDBusInterfaceSkeleton *skeleton)
+{
+  return vtable_copy (G_DBUS_INTERFACE_SKELETON_GET_CLASS (skeleton));
+}
+
 static void
 os_bus_profile_class_init (OsBusProfileClass *klass)
 {
   GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS (klass);
-  GDBusInterfaceVTable *vtable = os_fast_path_note_dispatches (skeleton_class);
-
   G_OBJECT_CLASS (klass)->dispose = os_bus_profile_dispose;
-  parent_get_property = vtable->get_property;
-  vtable->get_property = get_property_current;
+  vtable_copy (skeleton_class);
   parent_get_properties = skeleton_class->get_properties;
   skeleton_class->get_properties = get_properties_current;
+  skeleton_class->get_vtable = get_vtable_copy;
 }
 
 static void
@@ -812,7 +688,6 @@ OsBusProfile *
 os_bus_profile_new (OsProfile *profile,
                     GDBusConnection *connection,
                     OsAuthority *authority,
-                    guint notify_timeout_ms,
                     gboolean emulation)
 {
   OsBusProfile *self = g_object_new (OS_TYPE_BUS_PROFILE, NULL);
@@ -821,7 +696,6 @@ os_bus_profile_new (OsProfile *profile,
   self->profile = g_object_ref (profile);
   self->connection = g_object_ref (connection);
   self->authority = g_object_ref (authority);
-  self->notify_timeout_ms = notify_timeout_ms;
   self->object = os_dbus_object_skeleton_new (path);
 
   os_dbus_offline_mgr_set_profile_name (OS_DBUS_OFFLINE_MGR (self), os_profile_get_name (profile));
@@ -832,7 +706,6 @@ os_bus_profile_new (OsProfile *profile,
   publish_advise_count (self);
   g_signal_connect (profile, "notify::advise-count", G_CALLBACK (on_advise_count_changed), self);
   g_signal_connect (profile, "notify::transitioning", G_CALLBACK (on_transitioning_changed), self);
-  g_signal_connect (profile, "notification", G_CALLBACK (on_notification), self);
   os_dbus_object_skeleton_set_offline_mgr (self->object, OS_DBUS_OFFLINE_MGR (self));
   if (emulation)
     setup_emulation (self);

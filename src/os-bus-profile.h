@@ -5,12 +5,13 @@
 
 #include "os-authority.h"
 #include "os-dbus-generated.h"
+#include "os-client.h"
 #include "os-profile.h"
 
 G_BEGIN_DECLS
 
 /* The offline object of one profile on the bus: OfflineMgr (and Emulation) relaying an
- * OsProfile. It holds no state of its own. */
+ * OsProfile. It holds no state of its own but the AdviseCount throttle. */
 #define OS_TYPE_BUS_PROFILE (os_bus_profile_get_type ())
 G_DECLARE_FINAL_TYPE (OsBusProfile, os_bus_profile, OS, BUS_PROFILE, OsDBusOfflineMgrSkeleton)
 
@@ -18,17 +19,24 @@ G_DECLARE_FINAL_TYPE (OsBusProfile, os_bus_profile, OS, BUS_PROFILE, OsDBusOffli
 OsBusProfile *os_bus_profile_new (OsProfile *profile,
                                   GDBusConnection *connection,
                                   OsAuthority *authority,
-                                  guint notify_timeout_ms,
                                   gboolean emulation);
 
 /* The object to export: it carries OfflineMgr and, unless disabled, Emulation. */
 GDBusObjectSkeleton *os_bus_profile_get_object (OsBusProfile *self);
 const char *os_bus_profile_get_path (OsBusProfile *self);
 
-/* The reply to @call, a method call to this object, when it needs nothing but the state
- * to answer; NULL otherwise. Called in GDBus's thread with the state lock held
- * (os-fast-path.h). */
-GDBusMessage *os_bus_profile_answer_at_once (OsBusProfile *self, GDBusMessage *call);
+/* The transport of notifications (os-client.h) for this object's advises: the
+ * StateChanged signal to the advise's owner, or a Notify call, answered through
+ * os_note_answered(). */
+void os_bus_profile_send_signal (OsBusProfile *self, OsAdvise *advise, const OsNotification *n);
+void os_bus_profile_send_call (OsBusProfile *self,
+                               OsAdvise *advise,
+                               const OsNotification *n,
+                               OsNote *note);
+
+/* What a reply (or its absence, @reply NULL) to a call the daemon made means for the
+ * client that got it. */
+OsAnswer os_bus_answer_of (GDBusMessage *reply, const GError *error);
 
 /* The object path of a profile: its name escaped with g_dbus_escape_object_path(). */
 char *os_bus_profile_path_for_name (const char *name);

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "os-client.h"
 #include "os-journal.h"
 #include "os-manager.h"
 #include "os-profile.h"
@@ -18,6 +19,12 @@ OsProfile *os_profile_new (
 /* What the store writes of @self: a transition being committed counts as done. */
 OsProfileRecord *os_profile_dup_record (OsProfile *self);
 
+/* The "notification" signal, for a manager with no transport. */
+void os_profile_emit_notification (OsProfile *self,
+                                   OsAdvise *advise,
+                                   const OsNotification *n,
+                                   guint ticket);
+
 /* Pending while a transition runs. */
 gboolean os_profile_check_not_transitioning (OsProfile *self, GError **error);
 
@@ -25,11 +32,12 @@ gboolean os_profile_check_not_transitioning (OsProfile *self, GError **error);
  * profile forgets it and stops waiting for its reply. */
 void os_profile_forget_advise (OsProfile *self, OsAdvise *advise);
 
-/* Registers a new advise for @owner: checks the limits, gives it @token, or the next
- * token when @token is 0. */
+/* Registers a new advise for @owner (of Unix user @uid, or OS_UID_UNKNOWN): checks the
+ * limits, gives it @token, or the next token when @token is 0. */
 OsAdvise *os_manager_add_advise (OsManager *self,
                                  OsProfile *profile,
                                  const char *owner,
+                                 guint uid,
                                  guint token,
                                  guint client_token,
                                  const char *callback,
@@ -40,5 +48,22 @@ OsAdvise *os_manager_add_advise (OsManager *self,
 gboolean os_profile_restore_advise (OsProfile *self, const OsAdviseRecord *record, GError **error);
 OsAdvise *os_manager_lookup_advise (OsManager *self, guint token);
 void os_manager_remove_advise (OsManager *self, OsAdvise *advise);
+/* Removes every advise of @client (cut off, and not back in time). */
+void os_manager_remove_client_advises (OsManager *self, OsClient *client);
+
+/* A notification due to @advise: to its client, or as OsProfile's "notification" signal
+ * where there is no transport. */
+void os_manager_deliver (
+    OsManager *self, OsProfile *profile, OsAdvise *advise, const OsNotification *n, guint ticket);
+
+/* The room for calls in flight toward clients (Notify, Peer.Ping), which the bus counts
+ * against the daemon's connection: take one, or wait in line (FALSE), to be pumped when
+ * one is given back. */
+gboolean os_manager_take_call_slot (OsManager *self, OsClient *client);
+void os_manager_return_call_slot (OsManager *self, gboolean refused_by_bus, gboolean answered);
+void os_manager_stop_waiting (OsManager *self, OsClient *client);
+/* @client's last reference is going. */
+void os_manager_client_freed (OsManager *self, OsClient *client);
+const OsTransport *os_manager_get_transport (OsManager *self, gpointer *data);
 
 G_END_DECLS

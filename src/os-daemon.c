@@ -11,7 +11,6 @@
 #include "offline-state.h"
 #include "os-bus-manager.h"
 #include "os-daemon.h"
-#include "os-fast-path.h"
 #include "os-manager.h"
 #include "os-network.h"
 #include "os-validate.h"
@@ -32,6 +31,7 @@ typedef struct
   gboolean follow_network;
   guint reconnect_delay_ms;
   OsLimits limits;
+  guint limits_set; /* bit i: limit_options[i] was given */
 } Options;
 
 typedef struct
@@ -65,20 +65,89 @@ parse_uint (const char *option, const char *value, guint min, guint max, guint *
   return TRUE;
 }
 
+/* Every limit option: its name, where its value goes, its range. */
+typedef struct
+{
+  const char *name;
+  gsize offset; /* in OsLimits */
+  guint min;
+  guint max;
+  const char *help;
+} LimitOption;
+
+static const LimitOption limit_options[] = {
+  { "--notify-timeout", G_STRUCT_OFFSET (OsLimits, notify_timeout_ms), 1, OS_NOTIFY_TIMEOUT_MAX,
+    "How long one callback Notify may take, 1 to 600000 (default: 5000)" },
+  { "--max-advises-per-connection", G_STRUCT_OFFSET (OsLimits, max_advises_per_connection), 1,
+    G_MAXUINT, "Advises one connection may hold (default: 1024)" },
+  { "--max-advises-per-user", G_STRUCT_OFFSET (OsLimits, max_advises_per_user), 1, G_MAXUINT,
+    "Advises the connections of one Unix user may hold together (default: 4096)" },
+  { "--max-advises", G_STRUCT_OFFSET (OsLimits, max_advises), 1, G_MAXUINT,
+    "Advises of all connections together (default: 65536)" },
+  { "--max-profiles", G_STRUCT_OFFSET (OsLimits, max_profiles), 1, G_MAXUINT,
+    "Profiles in all (default: 256)" },
+  { "--max-path-bytes-per-connection", G_STRUCT_OFFSET (OsLimits, max_path_bytes_per_connection), 1,
+    G_MAXUINT, "Bytes of callback paths of one connection's advises (default: 65536)" },
+  { "--max-path-bytes-per-user", G_STRUCT_OFFSET (OsLimits, max_path_bytes_per_user), 1, G_MAXUINT,
+    "Bytes of callback paths of one Unix user's advises (default: 262144)" },
+  { "--max-calls-per-connection", G_STRUCT_OFFSET (OsLimits, max_calls_per_connection), 1,
+    G_MAXUINT,
+    "Calls of one connection the service holds unanswered; more are refused at once "
+    "(default: 64)" },
+  { "--max-queued-per-connection", G_STRUCT_OFFSET (OsLimits, max_queued_per_connection), 1,
+    G_MAXUINT, "Notifications toward one connection not yet taken (default: 4096)" },
+  { "--max-queued-per-user", G_STRUCT_OFFSET (OsLimits, max_queued_per_user), 1, G_MAXUINT,
+    "Notifications toward one Unix user's connections not yet taken (default: 16384)" },
+  { "--max-notify-calls-per-connection",
+    G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_connection), 1, G_MAXUINT,
+    "Notify calls in flight to one connection (default: 256, or 16 with --system)" },
+  { "--max-notify-calls-per-user", G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_user), 1,
+    G_MAXUINT,
+    "Notify calls in flight to one Unix user's connections (default: 1024, or 32 with "
+    "--system)" },
+  { "--max-notify-calls", G_STRUCT_OFFSET (OsLimits, max_notify_calls), 1, G_MAXUINT,
+    "Notify calls in flight in all (default: 1024, or 96 with --system)" },
+  { "--cut-off-grace", G_STRUCT_OFFSET (OsLimits, cut_off_grace_ms), 1, OS_NOTIFY_TIMEOUT_MAX,
+    "How long a connection cut off for not taking its notifications keeps its advises, 1 to "
+    "600000 (default: 10000)" },
+};
+
 static gboolean
 parse_limit (const char *option, const char *value, gpointer data, GError **error)
 {
   Options *options = data;
 
-  if (g_str_equal (option, "--notify-timeout"))
-    return parse_uint (option, value, 1, OS_NOTIFY_TIMEOUT_MAX, &options->limits.notify_timeout_ms,
-                       error);
-  if (g_str_equal (option, "--max-advises-per-connection"))
-    return parse_uint (option, value, 1, G_MAXUINT, &options->limits.max_advises_per_connection,
-                       error);
-  if (g_str_equal (option, "--max-advises"))
-    return parse_uint (option, value, 1, G_MAXUINT, &options->limits.max_advises, error);
-  return parse_uint (option, value, 1, G_MAXUINT, &options->limits.max_profiles, error);
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_options); i++)
+    {
+      const LimitOption *limit = &limit_options[i];
+
+      if (!g_str_equal (option, limit->name))
+        continue;
+      options->limits_set |= 1u << i;
+      return parse_uint (option, value, limit->min, limit->max,
+                         G_STRUCT_MEMBER_P (&options->limits, limit->offset), error);
+    }
+  g_assert_not_reached ();
+}
+
+/* The defaults that depend on the bus: the system bus lets a connection have 128 calls
+ * awaiting replies. */
+static void
+apply_bus_defaults (Options *options)
+{
+  const guint system[][2] = {
+    { G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_connection),
+      OS_NOTIFY_CALLS_PER_CONNECTION_SYSTEM },
+    { G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_user), OS_NOTIFY_CALLS_PER_USER_SYSTEM },
+    { G_STRUCT_OFFSET (OsLimits, max_notify_calls), OS_NOTIFY_CALLS_SYSTEM },
+  };
+
+  if (!options->system)
+    return;
+  for (gsize k = 0; k < G_N_ELEMENTS (system); k++)
+    for (gsize i = 0; i < G_N_ELEMENTS (limit_options); i++)
+      if (limit_options[i].offset == system[k][0] && !(options->limits_set & (1u << i)))
+        G_STRUCT_MEMBER (guint, &options->limits, system[k][0]) = system[k][1];
 }
 
 static gboolean
@@ -109,14 +178,6 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
       "/run/offline-state with --system)",
       "DIR" },
     { "ephemeral", 0, 0, G_OPTION_ARG_NONE, &options->ephemeral, "Keep nothing on disk", NULL },
-    { "notify-timeout", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit,
-      "How long one callback Notify may take, 1 to 600000 (default: 5000)", "MS" },
-    { "max-advises-per-connection", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit,
-      "Advises one connection may hold (default: 1024)", "N" },
-    { "max-advises", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit,
-      "Advises of all connections together (default: 65536)", "N" },
-    { "max-profiles", 0, 0, G_OPTION_ARG_CALLBACK, parse_limit, "Profiles in all (default: 256)",
-      "N" },
     { "no-emulation", 0, 0, G_OPTION_ARG_NONE, &options->no_emulation,
       "Do not export the Emulation interface", NULL },
     { "follow-network", 0, 0, G_OPTION_ARG_NONE, &options->follow_network,
@@ -129,10 +190,24 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
   GOptionGroup *group = g_option_group_new ("offline-stated", NULL, NULL, options, NULL);
+  GOptionEntry limits[G_N_ELEMENTS (limit_options) + 1] = { { NULL } };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (limit_options); i++)
+    limits[i] = (GOptionEntry){ limit_options[i].name + 2,
+                                0,
+                                0,
+                                G_OPTION_ARG_CALLBACK,
+                                (gpointer) parse_limit,
+                                limit_options[i].help,
+                                g_str_has_suffix (limit_options[i].name, "timeout") ||
+                                        g_str_has_suffix (limit_options[i].name, "grace")
+                                    ? "MS"
+                                    : "N" };
 
   g_option_context_set_summary (context, "The offline-state service: MAPI's offline-state manager "
                                          "on D-Bus.");
   g_option_group_add_entries (group, entries);
+  g_option_group_add_entries (group, limits);
   g_option_context_set_main_group (context, group);
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
@@ -155,6 +230,7 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
                            "--runtime-dir");
       return FALSE;
     }
+  apply_bus_defaults (options);
   return TRUE;
 }
 
@@ -274,6 +350,7 @@ on_names_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   runtime_dir = daemon->options.runtime_dir ? g_strdup (daemon->options.runtime_dir)
                                             : default_runtime_dir (&daemon->options);
   os_manager_restore_advises (daemon->manager, runtime_dir, daemon->bus_id, names);
+  os_bus_manager_identify_clients (daemon->bus_manager);
   daemon->restored = TRUE;
   own_name (daemon);
 }
@@ -451,7 +528,6 @@ os_daemon_main (int argc, char **argv)
   if (daemon.options.verbose)
     g_log_set_debug_enabled (TRUE);
 
-  os_state_lock_hold (g_main_context_default ());
   daemon.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
@@ -463,6 +539,5 @@ os_daemon_main (int argc, char **argv)
       daemon.status = EXIT_FAILURE;
     }
   shut_down (&daemon);
-  os_state_lock_release (g_main_context_default ());
   return daemon.status;
 }

@@ -104,16 +104,44 @@ os_error_new_reply (GDBusMessage *call, const GError *error)
 
 #define LOG_EXCERPT_MAX 200
 
+/* One line in the log whatever the client wrote: control characters (a newline that would
+ * start a forged line, an escape sequence for a terminal) become \n, \t or \xNN. */
+static void
+append_escaped (GString *line, const char *text, gsize length)
+{
+  for (gsize i = 0; i < length; i++)
+    {
+      guchar c = text[i];
+
+      if (c == '\n')
+        g_string_append (line, "\\n");
+      else if (c == '\t')
+        g_string_append (line, "\\t");
+      else if (c == '\\')
+        g_string_append (line, "\\\\");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (line, "\\x%02x", c);
+      else
+        g_string_append_c (line, c);
+    }
+}
+
 char *
 os_log_excerpt (const char *text)
 {
   gsize length = strlen (text);
   const char *end = text + LOG_EXCERPT_MAX;
+  GString *line = g_string_sized_new (MIN (length, LOG_EXCERPT_MAX) + 16);
 
   if (length <= LOG_EXCERPT_MAX)
-    return g_strdup (text);
+    {
+      append_escaped (line, text, length);
+      return g_string_free (line, FALSE);
+    }
   /* Back to the start of a character. */
   while (end > text && (*end & 0xC0) == 0x80)
     end--;
-  return g_strdup_printf ("%.*s… (%" G_GSIZE_FORMAT " bytes)", (int) (end - text), text, length);
+  append_escaped (line, text, end - text);
+  g_string_append_printf (line, "… (%" G_GSIZE_FORMAT " bytes)", length);
+  return g_string_free (line, FALSE);
 }

@@ -7,8 +7,10 @@
 #include "os-core-private.h"
 #include "os-error.h"
 #include "os-store.h"
+#include "os-notify-window.h"
 #include "os-validate.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,10 +22,18 @@ struct _OsManager
   GObject parent_instance;
 
   OsLimits limits;
-  OsStore *store;       /* NULL: ephemeral */
-  GHashTable *profiles; /* name → OsProfile */
-  GHashTable *advises;  /* token → OsAdvise: holds the advise's own reference */
-  GHashTable *clients;  /* unique name → OsClient */
+  OsStore *store;               /* NULL: ephemeral */
+  GHashTable *profiles;         /* name → OsProfile */
+  GHashTable *advises;          /* token → OsAdvise, which its client owns */
+  GHashTable *clients;          /* unique name → OsClient, of the clients that hold advises */
+  GHashTable *all_clients;      /* every OsClient alive, in @clients or still owed answers */
+  GHashTable *users;            /* uid → OsUser */
+  const OsTransport *transport; /* NULL: notifications are the profiles' signals */
+  gpointer transport_data;
+  OsNotifyWindow window; /* the room for calls in flight toward clients */
+  guint calls_in_flight;
+  GQueue waiting_for_room; /* OsClient, each with a reference */
+  guint trim_id;
   guint last_token;
   OsJournal *journal;  /* NULL: advises are kept in memory only */
   gboolean keeping;    /* the journal takes every change */
@@ -70,11 +80,17 @@ os_advise_unref (OsAdvise *advise)
 }
 
 static void
-client_free (OsClient *client)
+detach_all (OsManager *self)
 {
-  g_assert (g_queue_is_empty (&client->advises));
-  g_free (client->name);
-  g_free (client);
+  GHashTableIter iter;
+  gpointer client;
+
+  g_hash_table_iter_init (&iter, self->all_clients);
+  while (g_hash_table_iter_next (&iter, &client, NULL))
+    {
+      g_hash_table_iter_remove (&iter);
+      os_client_detach (client);
+    }
 }
 
 static void
@@ -127,6 +143,12 @@ os_manager_dispose (GObject *object)
   g_clear_pointer (&self->profiles, g_hash_table_unref);
   g_clear_pointer (&self->advises, g_hash_table_unref);
   g_clear_pointer (&self->clients, g_hash_table_unref);
+  g_queue_clear_full (&self->waiting_for_room, (GDestroyNotify) os_client_unref);
+  if (self->all_clients != NULL)
+    detach_all (self);
+  g_clear_pointer (&self->all_clients, g_hash_table_unref);
+  g_clear_pointer (&self->users, g_hash_table_unref);
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   g_clear_object (&self->store);
   G_OBJECT_CLASS (os_manager_parent_class)->dispose (object);
 }
@@ -177,9 +199,11 @@ static void
 os_manager_init (OsManager *self)
 {
   self->profiles = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
-  self->advises = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) os_advise_unref);
+  self->advises = g_hash_table_new (NULL, NULL);
   self->clients =
-      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) client_free);
+      g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) os_client_unref);
+  self->all_clients = g_hash_table_new (NULL, NULL);
+  self->users = g_hash_table_new_full (NULL, NULL, NULL, g_free);
 }
 
 static int
@@ -206,12 +230,28 @@ snapshot (gpointer user_data)
   return records;
 }
 
+/* A limit left at 0 takes its default. */
+static void
+fill_default_limits (OsLimits *limits)
+{
+  const OsLimits defaults = OS_LIMITS_DEFAULT;
+  guint *fields = (guint *) limits;
+  const guint *default_fields = (const guint *) &defaults;
+
+  G_STATIC_ASSERT (sizeof (OsLimits) % sizeof (guint) == 0);
+  for (gsize i = 0; i < sizeof (OsLimits) / sizeof (guint); i++)
+    if (fields[i] == 0)
+      fields[i] = default_fields[i];
+}
+
 OsManager *
 os_manager_new (const OsLimits *limits, const char *state_dir)
 {
   OsManager *self = g_object_new (OS_TYPE_MANAGER, NULL);
 
   self->limits = *limits;
+  fill_default_limits (&self->limits);
+  os_notify_window_init (&self->window, self->limits.max_notify_calls);
   if (state_dir != NULL)
     self->store = os_store_new (state_dir, snapshot, self);
   return self;
@@ -499,10 +539,106 @@ os_manager_remove_finish (OsManager *self, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Users are few (a machine's accounts), and no client can make more: a user's record
+ * stays for the run, so that what the bus still holds for a client that has gone on is
+ * still its user's. */
+static OsUser *
+user_for (OsManager *self, guint uid)
+{
+  OsUser *user = g_hash_table_lookup (self->users, GUINT_TO_POINTER (uid));
+
+  if (user == NULL)
+    {
+      user = g_new0 (OsUser, 1);
+      user->uid = uid;
+      g_hash_table_insert (self->users, GUINT_TO_POINTER (uid), user);
+    }
+  return user;
+}
+
+static void
+set_user (OsManager *self, OsClient *client, guint uid)
+{
+  OsUser *user;
+
+  if (uid == OS_UID_UNKNOWN || client->user != NULL)
+    return;
+  user = user_for (self, uid);
+  user->advises += client->advises.length;
+  user->path_bytes += client->path_bytes;
+  user->in_bus += client->in_bus;
+  user->calls += client->calls;
+  client->user = user;
+}
+
+static OsClient *
+client_for (OsManager *self, const char *owner, guint uid)
+{
+  OsClient *client = g_hash_table_lookup (self->clients, owner);
+
+  if (client == NULL)
+    {
+      client = os_client_new (self, owner);
+      g_hash_table_add (self->all_clients, client);
+      g_hash_table_insert (self->clients, client->name, client);
+      g_signal_emit (self, signals[SIGNAL_CLIENT_ADDED], 0, client->name);
+    }
+  set_user (self, client, uid);
+  return client;
+}
+
+void
+os_manager_client_freed (OsManager *self, OsClient *client)
+{
+  g_hash_table_remove (self->all_clients, client);
+}
+
+static gboolean
+check_can_add (OsManager *self, OsClient *client, guint token, gsize path_bytes, GError **error)
+{
+  if (client != NULL && !os_client_check_advise (client, path_bytes, error))
+    return FALSE;
+  if (g_hash_table_size (self->advises) >= self->limits.max_advises)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "there are %u advises, the most that --max-advises allows",
+                    g_hash_table_size (self->advises));
+      return FALSE;
+    }
+  if (token != 0 && g_hash_table_contains (self->advises, GUINT_TO_POINTER (token)))
+    {
+      os_set_error (error, OS_ERROR_INVALID_ARGS, "advise token %u is live already", token);
+      return FALSE;
+    }
+  /* A token is never handed out twice in one run; 2^32 - 1 of them is the end. */
+  if (token == 0 && self->last_token == G_MAXUINT)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "every advise token of this run has been handed out");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A client not known yet is checked against the budgets of an empty one. */
+static gboolean
+check_new_client (OsManager *self, const char *owner, guint uid, gsize path_bytes, GError **error)
+{
+  g_autoptr (OsClient) probe = os_client_new (self, owner);
+  gboolean ok;
+
+  if (uid != OS_UID_UNKNOWN)
+    probe->user = g_hash_table_lookup (self->users, GUINT_TO_POINTER (uid));
+  ok = os_client_check_advise (probe, path_bytes, error);
+  probe->user = NULL;
+  return ok;
+}
+
 OsAdvise *
 os_manager_add_advise (OsManager *self,
                        OsProfile *profile,
                        const char *owner,
+                       guint uid,
                        guint token,
                        guint client_token,
                        const char *callback,
@@ -510,41 +646,16 @@ os_manager_add_advise (OsManager *self,
                        GError **error)
 {
   OsClient *client = g_hash_table_lookup (self->clients, owner);
+  gsize path_bytes = callback != NULL ? strlen (callback) : 0;
   OsAdvise *advise;
 
-  if (client != NULL && client->advises.length >= self->limits.max_advises_per_connection)
-    {
-      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
-                    "%s holds %u advises, the most that --max-advises-per-connection allows", owner,
-                    client->advises.length);
-      return NULL;
-    }
-  if (g_hash_table_size (self->advises) >= self->limits.max_advises)
-    {
-      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
-                    "there are %u advises, the most that --max-advises allows",
-                    g_hash_table_size (self->advises));
-      return NULL;
-    }
-  if (token != 0 && g_hash_table_contains (self->advises, GUINT_TO_POINTER (token)))
-    {
-      os_set_error (error, OS_ERROR_INVALID_ARGS, "advise token %u is live already", token);
-      return NULL;
-    }
-  /* A token is never handed out twice in one run; 2^32 - 1 of them is the end. */
-  if (token == 0 && self->last_token == G_MAXUINT)
-    {
-      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
-                    "every advise token of this run has been handed out");
-      return NULL;
-    }
-  if (client == NULL)
-    {
-      client = g_new0 (OsClient, 1);
-      client->name = g_strdup (owner);
-      g_hash_table_insert (self->clients, client->name, client);
-      g_signal_emit (self, signals[SIGNAL_CLIENT_ADDED], 0, client->name);
-    }
+  if (client == NULL && !check_new_client (self, owner, uid, path_bytes, error))
+    return NULL;
+  if (client != NULL && client->user == NULL && uid != OS_UID_UNKNOWN)
+    set_user (self, client, uid);
+  if (!check_can_add (self, client, token, path_bytes, error))
+    return NULL;
+  client = client_for (self, owner, uid);
   advise = g_new0 (OsAdvise, 1);
   g_ref_count_init (&advise->ref);
   advise->token = token != 0 ? token : ++self->last_token;
@@ -557,6 +668,12 @@ os_manager_add_advise (OsManager *self,
   advise->profile_link.data = advise;
   advise->client_link.data = advise;
   g_queue_push_tail_link (&client->advises, &advise->client_link);
+  client->path_bytes += path_bytes;
+  if (client->user != NULL)
+    {
+      client->user->advises++;
+      client->user->path_bytes += path_bytes;
+    }
   g_hash_table_insert (self->advises, GUINT_TO_POINTER (advise->token), advise);
   if (self->keeping)
     {
@@ -576,43 +693,194 @@ os_manager_lookup_advise (OsManager *self, guint token)
   return g_hash_table_lookup (self->advises, GUINT_TO_POINTER (token));
 }
 
+/* Memory that a big crowd of advises or calls took goes back to the system once they are
+ * gone: glibc keeps freed memory in its arenas otherwise. */
+static gboolean
+on_trim (gpointer user_data)
+{
+  OsManager *self = user_data;
+
+  self->trim_id = 0;
+  malloc_trim (0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+trim_soon (OsManager *self)
+{
+  if (self->trim_id == 0)
+    self->trim_id = g_timeout_add_seconds (1, on_trim, self);
+}
+
+/* The client object lives on while the bus holds calls to it, which count for it and its
+ * user until answered. */
+static void
+forget_client (OsManager *self, OsClient *client)
+{
+  g_signal_emit (self, signals[SIGNAL_CLIENT_REMOVED], 0, client->name);
+  g_hash_table_steal (self->clients, client->name);
+  os_client_forget (client);
+  os_client_unref (client);
+}
+
 void
 os_manager_remove_advise (OsManager *self, OsAdvise *advise)
 {
   g_autoptr (OsAdvise) held = NULL;
   OsClient *client = advise->client;
   OsProfile *profile = advise->profile;
+  gsize path_bytes = advise->callback != NULL ? strlen (advise->callback) : 0;
 
   if (advise->removed)
     return;
   advise->removed = TRUE;
   held = os_advise_ref (advise);
   g_queue_unlink (&client->advises, &advise->client_link);
+  os_advise_unref (advise); /* the client's */
+  client->path_bytes -= path_bytes;
+  if (client->user != NULL)
+    {
+      client->user->advises--;
+      client->user->path_bytes -= path_bytes;
+    }
   advise->client = NULL;
   advise->profile = NULL;
   g_hash_table_remove (self->advises, GUINT_TO_POINTER (advise->token));
   if (self->keeping)
     os_journal_remove (self->journal, advise->token);
   if (g_queue_is_empty (&client->advises))
-    {
-      g_signal_emit (self, signals[SIGNAL_CLIENT_REMOVED], 0, client->name);
-      g_hash_table_remove (self->clients, client->name);
-    }
+    forget_client (self, client);
   /* Last: forgetting may move a transition on, which may call back into the manager. */
   os_profile_forget_advise (profile, advise);
+}
+
+static void
+remove_client_advises (OsManager *self, OsClient *client)
+{
+  g_autoptr (GPtrArray) doomed = collect_queue (&client->advises);
+
+  remove_all (self, doomed);
+  if (doomed->len >= 1024)
+    trim_soon (self);
+}
+
+void
+os_manager_remove_client_advises (OsManager *self, OsClient *client)
+{
+  g_autoptr (OsClient) held = os_client_ref (client);
+
+  remove_client_advises (self, client);
 }
 
 void
 os_manager_client_vanished (OsManager *self, const char *name)
 {
   OsClient *client = g_hash_table_lookup (self->clients, name);
-  g_autoptr (GPtrArray) doomed = NULL;
+  g_autoptr (OsClient) held = NULL;
 
   if (client == NULL)
     return;
+  held = os_client_ref (client);
   g_debug ("%s left the bus; removing its advises (%u)", name, client->advises.length);
-  doomed = collect_queue (&client->advises);
-  remove_all (self, doomed);
+  remove_client_advises (self, client);
+}
+
+void
+os_manager_client_identified (OsManager *self, const char *name, guint uid)
+{
+  OsClient *client = g_hash_table_lookup (self->clients, name);
+
+  if (client != NULL && client->user == NULL)
+    set_user (self, client, uid);
+}
+
+GStrv
+os_manager_dup_unidentified_clients (OsManager *self)
+{
+  GStrvBuilder *builder = g_strv_builder_new ();
+  GHashTableIter iter;
+  gpointer value;
+  GStrv names;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((OsClient *) value)->user == NULL)
+      g_strv_builder_add (builder, ((OsClient *) value)->name);
+  names = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return names;
+}
+
+void
+os_manager_set_transport (OsManager *self, const OsTransport *transport, gpointer data)
+{
+  self->transport = transport;
+  self->transport_data = data;
+}
+
+const OsTransport *
+os_manager_get_transport (OsManager *self, gpointer *data)
+{
+  *data = self->transport_data;
+  return self->transport;
+}
+
+void
+os_manager_deliver (
+    OsManager *self, OsProfile *profile, OsAdvise *advise, const OsNotification *n, guint ticket)
+{
+  if (self->transport != NULL)
+    os_client_post (advise->client, advise, n, ticket);
+  else
+    os_profile_emit_notification (profile, advise, n, ticket);
+}
+
+gboolean
+os_manager_take_call_slot (OsManager *self, OsClient *client)
+{
+  if (self->calls_in_flight < self->window.size && g_queue_is_empty (&self->waiting_for_room))
+    {
+      self->calls_in_flight++;
+      return TRUE;
+    }
+  if (!client->waits_for_room)
+    {
+      client->waits_for_room = TRUE;
+      g_queue_push_tail (&self->waiting_for_room, os_client_ref (client));
+    }
+  return FALSE;
+}
+
+void
+os_manager_stop_waiting (OsManager *self, OsClient *client)
+{
+  if (!client->waits_for_room)
+    return;
+  client->waits_for_room = FALSE;
+  if (g_queue_remove (&self->waiting_for_room, client))
+    os_client_unref (client);
+}
+
+/* Each client in line gets its turn, oldest first, while there is room. */
+void
+os_manager_return_call_slot (OsManager *self, gboolean refused_by_bus, gboolean answered)
+{
+  self->calls_in_flight--;
+  if (refused_by_bus)
+    os_notify_window_refused (&self->window, self->calls_in_flight);
+  else if (answered)
+    os_notify_window_answered (&self->window);
+  while (self->calls_in_flight < self->window.size && !g_queue_is_empty (&self->waiting_for_room))
+    {
+      g_autoptr (OsClient) client = g_queue_pop_head (&self->waiting_for_room);
+
+      client->waits_for_room = FALSE;
+      if (client->manager == NULL)
+        continue;
+      self->calls_in_flight++;
+      client->granted = TRUE;
+      os_client_pump (client);
+    }
 }
 
 /* Advises kept in the runtime folder */

@@ -5,21 +5,49 @@
 
 #include <gio/gio.h>
 
+#include "os-client.h"
 #include "os-profile.h"
 
 G_BEGIN_DECLS
 
-typedef struct
+/* Every limit, each a daemon option (os-daemon.c has the defaults' words); all guint. A
+ * limit left at 0 takes its default. */
+typedef struct _OsLimits
 {
   guint notify_timeout_ms;
   guint max_advises_per_connection;
   guint max_advises;
   guint max_profiles;
+  guint max_advises_per_user;
+  guint max_path_bytes_per_connection;
+  guint max_path_bytes_per_user;
+  guint max_calls_per_connection;
+  guint max_queued_per_connection;
+  guint max_queued_per_user;
+  guint max_notify_calls_per_connection;
+  guint max_notify_calls_per_user;
+  guint max_notify_calls; /* of all connections together: the bus's room for them */
+  guint cut_off_grace_ms;
 } OsLimits;
+
+/* The calls in flight toward clients share the bus's limit of calls awaiting replies per
+ * connection: 128 by default, which the system bus keeps; 50,000 on Debian's session bus. */
+#define OS_NOTIFY_CALLS_PER_CONNECTION_SESSION 256
+#define OS_NOTIFY_CALLS_PER_USER_SESSION       1024
+#define OS_NOTIFY_CALLS_SESSION                1024
+#define OS_NOTIFY_CALLS_PER_CONNECTION_SYSTEM  16
+#define OS_NOTIFY_CALLS_PER_USER_SYSTEM        32
+#define OS_NOTIFY_CALLS_SYSTEM                 96
 
 #define OS_LIMITS_DEFAULT                                                                          \
   {                                                                                                \
-    5000, 1024, 65536, 256                                                                         \
+    .notify_timeout_ms = 5000, .max_advises_per_connection = 1024, .max_advises = 65536,           \
+    .max_profiles = 256, .max_advises_per_user = 4096, .max_path_bytes_per_connection = 65536,     \
+    .max_path_bytes_per_user = 262144, .max_calls_per_connection = 64,                             \
+    .max_queued_per_connection = 4096, .max_queued_per_user = 16384,                               \
+    .max_notify_calls_per_connection = OS_NOTIFY_CALLS_PER_CONNECTION_SESSION,                     \
+    .max_notify_calls_per_user = OS_NOTIFY_CALLS_PER_USER_SESSION,                                 \
+    .max_notify_calls = OS_NOTIFY_CALLS_SESSION, .cut_off_grace_ms = 10000,                        \
   }
 
 /* The profiles, and every advise of every client, with no bus in sight.
@@ -61,6 +89,16 @@ gboolean os_manager_remove_finish (OsManager *self, GAsyncResult *result, GError
 
 /* The client left: every advise it held goes, with no call from it. */
 void os_manager_client_vanished (OsManager *self, const char *name);
+
+/* The Unix user of the connection @name, once known: its advises count for that user from
+ * now on, restored ones included. */
+void os_manager_client_identified (OsManager *self, const char *name, guint uid);
+/* Names of the clients that hold advises but whose user is not known (restored ones). */
+GStrv os_manager_dup_unidentified_clients (OsManager *self);
+
+/* What carries notifications to clients: without one (unit tests), each is OsProfile's
+ * "notification" signal. */
+void os_manager_set_transport (OsManager *self, const OsTransport *transport, gpointer data);
 
 /* Contract §8: the advises of clients still on the bus survive a restart. The first
  * restores what an earlier run kept in @runtime_dir for bus @bus_id, for the owners in

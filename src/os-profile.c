@@ -252,6 +252,16 @@ next_ticket (OsProfile *self)
   return self->last_ticket;
 }
 
+void
+os_profile_emit_notification (OsProfile *self,
+                              OsAdvise *advise,
+                              const OsNotification *n,
+                              guint ticket)
+{
+  g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, advise, n->notify_type, n->mask,
+                 n->old_state, n->new_state, n->sequence, ticket);
+}
+
 static void
 emit_notification (OsProfile *self,
                    OsAdvise *advise,
@@ -262,8 +272,9 @@ emit_notification (OsProfile *self,
                    guint64 sequence,
                    guint ticket)
 {
-  g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, advise, notify_type, mask, old_state,
-                 new_state, sequence, ticket);
+  OsNotification n = { notify_type, advise->client_token, mask, old_state, new_state, sequence };
+
+  os_manager_deliver (self->manager, self, advise, &n, ticket);
 }
 
 static void
@@ -300,7 +311,7 @@ send_phase (OsProfile *self, guint notify_type)
     {
       OsAdvise *advise = g_ptr_array_index (t->subscribers, i);
 
-      if (advise->removed)
+      if (advise->removed || !os_client_takes_notifications (advise->client))
         continue;
       if (os_advise_is_callback (advise))
         {
@@ -541,12 +552,28 @@ os_profile_advise (OsProfile *self,
                    guint state_mask,
                    GError **error)
 {
+  return os_profile_advise_as (self, owner, OS_UID_UNKNOWN, flags, client_token, callback_type,
+                               callback, advise_types, state_mask, error);
+}
+
+guint
+os_profile_advise_as (OsProfile *self,
+                      const char *owner,
+                      guint uid,
+                      guint flags,
+                      guint client_token,
+                      guint callback_type,
+                      const char *callback,
+                      guint advise_types,
+                      guint state_mask,
+                      GError **error)
+{
   gboolean by_signal = g_str_equal (callback, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   OsAdvise *advise;
 
   if (!os_validate_advise (flags, callback_type, callback, advise_types, state_mask, error))
     return 0;
-  advise = os_manager_add_advise (self->manager, self, owner, 0, client_token,
+  advise = os_manager_add_advise (self->manager, self, owner, uid, 0, client_token,
                                   by_signal ? NULL : callback, state_mask, error);
   if (advise == NULL)
     return 0;
@@ -558,7 +585,7 @@ gboolean
 os_profile_restore_advise (OsProfile *self, const OsAdviseRecord *record, GError **error)
 {
   OsAdvise *advise =
-      os_manager_add_advise (self->manager, self, record->owner, record->token,
+      os_manager_add_advise (self->manager, self, record->owner, OS_UID_UNKNOWN, record->token,
                              record->client_token, record->callback, record->state_mask, error);
 
   if (advise == NULL)

@@ -55,6 +55,19 @@ guint os_profile_advise (OsProfile *self,
                          guint state_mask,
                          GError **error);
 
+/* The same, for a client of Unix user @uid (OS_UID_UNKNOWN where there is none to tell):
+ * the per-user limits apply. */
+guint os_profile_advise_as (OsProfile *self,
+                            const char *owner,
+                            guint uid,
+                            guint flags,
+                            guint client_token,
+                            guint callback_type,
+                            const char *callback,
+                            guint advise_types,
+                            guint state_mask,
+                            GError **error);
+
 /* IMAPIOfflineMgr::Unadvise: removes the advise only when @owner owns it and it belongs
  * to this profile; succeeds, changing nothing, otherwise. */
 gboolean os_profile_unadvise (

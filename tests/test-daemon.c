@@ -381,6 +381,11 @@ test_bus_goes_away (Harness *h, gconstpointer data)
 
 static const char *const args_v[] = { "-v", NULL };
 static const char *const args_verbose[] = { "--verbose", NULL };
+/* Room for a callback path as long as a message may be. */
+static const char *const args_verbose_long_paths[] = { "--verbose",
+                                                       "--max-path-bytes-per-connection=2097152",
+                                                       "--max-path-bytes-per-user=4194304",
+                                                       NULL };
 
 /* Reads the daemon's standard error line by line until a line holds @wanted. */
 typedef struct
@@ -548,7 +553,7 @@ main (int argc, char **argv)
               teardown);
   g_test_add ("/daemon/verbose/off-by-default", Harness, NULL, setup_stderr_pipe, test_quiet,
               teardown);
-  g_test_add ("/daemon/log-lines-bounded", Harness, args_verbose, setup_stderr_pipe,
+  g_test_add ("/daemon/log-lines-bounded", Harness, args_verbose_long_paths, setup_stderr_pipe,
               test_log_lines_bounded, teardown);
 
   return g_test_run ();

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ */
+#include "config.h"
+
+#include "offline-state.h"
+#include "os-core-private.h"
+#include "os-error.h"
+
+struct _OsNote
+{
+  OsClient *client; /* a reference */
+  guint token;      /* of the advise; 0 for a ping */
+  guint ticket;
+  OsNotification n;
+  gint64 since_us; /* queued at, then sent at */
+  gboolean is_call;
+  gboolean refused; /* once by the bus already: a second refusal loses it */
+  guint covers;     /* a ping: the signals its answer confirms */
+  GList link;
+};
+
+static void arm_deadline (OsClient *client);
+static void maybe_ping (OsClient *client);
+
+OsClient *
+os_client_new (OsManager *manager, const char *name)
+{
+  OsClient *client = g_new0 (OsClient, 1);
+
+  g_ref_count_init (&client->ref);
+  client->manager = manager;
+  client->name = g_strdup (name);
+  return client;
+}
+
+OsClient *
+os_client_ref (OsClient *client)
+{
+  g_ref_count_inc (&client->ref);
+  return client;
+}
+
+void
+os_client_unref (OsClient *client)
+{
+  if (!g_ref_count_dec (&client->ref))
+    return;
+  if (client->manager != NULL)
+    os_manager_client_freed (client->manager, client);
+  g_clear_handle_id (&client->deadline_id, g_source_remove);
+  g_clear_handle_id (&client->grace_id, g_source_remove);
+  g_assert (g_queue_is_empty (&client->advises));
+  g_assert (g_queue_is_empty (&client->awaiting));
+  g_assert (g_queue_is_empty (&client->outbox));
+  g_free (client->name);
+  g_free (client);
+}
+
+static const OsLimits *
+limits_of (OsClient *client)
+{
+  return os_manager_get_limits (client->manager);
+}
+
+static OsNote *
+note_new (OsClient *client, guint token, guint ticket, gboolean is_call)
+{
+  OsNote *note = g_new0 (OsNote, 1);
+
+  note->client = os_client_ref (client);
+  note->token = token;
+  note->ticket = ticket;
+  note->is_call = is_call;
+  note->since_us = g_get_monotonic_time ();
+  note->link.data = note;
+  return note;
+}
+
+static void
+note_free (OsNote *note)
+{
+  os_client_unref (note->client);
+  g_free (note);
+}
+
+static OsAdvise *
+advise_of (OsNote *note)
+{
+  OsManager *manager = note->client->manager;
+  OsAdvise *advise;
+
+  if (manager == NULL || note->token == 0)
+    return NULL;
+  advise = os_manager_lookup_advise (manager, note->token);
+  return advise != NULL && advise->client == note->client ? advise : NULL;
+}
+
+/* The transition waits no more for @note's answer. */
+static void
+release (OsNote *note)
+{
+  OsAdvise *advise = advise_of (note);
+
+  if (advise != NULL && note->ticket != 0)
+    os_profile_callback_replied (advise->profile, advise, note->ticket);
+}
+
+static void
+charge (OsClient *client, guint in_bus, guint calls)
+{
+  client->in_bus += in_bus;
+  client->calls += calls;
+  if (client->user != NULL)
+    {
+      client->user->in_bus += in_bus;
+      client->user->calls += calls;
+    }
+}
+
+static void
+refund (OsClient *client, guint in_bus, guint calls)
+{
+  client->in_bus -= in_bus;
+  client->calls -= calls;
+  if (client->user != NULL)
+    {
+      client->user->in_bus -= in_bus;
+      client->user->calls -= calls;
+    }
+}
+
+static void
+drop_outbox (OsClient *client)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (&client->outbox)) != NULL)
+    {
+      OsNote *note = link->data;
+
+      release (note);
+      note_free (note);
+    }
+}
+
+static void
+on_grace_over (gpointer user_data)
+{
+  OsClient *client = user_data;
+
+  client->grace_id = 0;
+  if (client->manager == NULL || !client->cut_off)
+    return;
+  g_message ("Removing the %u advises of %s: it took no notifications for %u ms after it was "
+             "cut off",
+             client->advises.length, client->name, limits_of (client)->cut_off_grace_ms);
+  os_manager_remove_client_advises (client->manager, client);
+}
+
+/* See os-client.h: nothing more is sent, nothing waits for it. */
+static void
+cut_off (OsClient *client, const char *why)
+{
+  const OsLimits *limits = limits_of (client);
+
+  if (client->cut_off)
+    return;
+  client->cut_off = TRUE;
+  g_message ("Cut off %s (%u advises): %s; its advises go in %u ms unless it takes what it "
+             "owes",
+             client->name, client->advises.length, why, limits->cut_off_grace_ms);
+  drop_outbox (client);
+  client->grace_id = g_timeout_add_once (limits->cut_off_grace_ms, on_grace_over, client);
+  /* Signals sent before: only an answered ping can show it has read them. */
+  maybe_ping (client);
+}
+
+static void
+maybe_forgive (OsClient *client)
+{
+  if (!client->cut_off || client->forgotten || client->in_bus > 0 || client->calls > 0)
+    return;
+  client->cut_off = FALSE;
+  g_clear_handle_id (&client->grace_id, g_source_remove);
+  g_message ("%s took what it owed: it gets notifications again", client->name);
+}
+
+static gboolean
+take_slot (OsClient *client)
+{
+  if (client->granted)
+    {
+      client->granted = FALSE;
+      return TRUE;
+    }
+  return os_manager_take_call_slot (client->manager, client);
+}
+
+/* Whether the client's and its user's budgets, then the manager's room for calls in
+ * flight, let @note go now. */
+static gboolean
+can_send (OsClient *client, OsNote *note)
+{
+  const OsLimits *limits = limits_of (client);
+  OsUser *user = client->user;
+
+  if (note->token != 0 && (client->in_bus >= limits->max_queued_per_connection ||
+                           (user != NULL && user->in_bus >= limits->max_queued_per_user)))
+    return FALSE;
+  if (note->is_call &&
+      (client->calls >= limits->max_notify_calls_per_connection ||
+       (user != NULL && user->calls >= limits->max_notify_calls_per_user) || !take_slot (client)))
+    return FALSE;
+  return TRUE;
+}
+
+static void
+send_note (OsClient *client, OsNote *note)
+{
+  void *data;
+  const OsTransport *transport = os_manager_get_transport (client->manager, &data);
+  OsAdvise *advise = advise_of (note);
+
+  /* Removed while it waited, or its phase moved on (its time-out ended): sent late, a
+   * START could come after the STATECHANGE, or in the next transition. */
+  if (advise == NULL || (note->is_call && note->ticket != 0 &&
+                         !os_profile_awaits_reply (advise->profile, advise, note->ticket)))
+    {
+      if (note->is_call)
+        os_manager_return_call_slot (client->manager, FALSE, FALSE);
+      note_free (note);
+      return;
+    }
+  if (!note->is_call)
+    {
+      charge (client, 1, 0);
+      client->unpinged++;
+      transport->send_signal (data, client, advise, &note->n);
+      note_free (note);
+      return;
+    }
+  charge (client, 1, 1);
+  note->since_us = g_get_monotonic_time ();
+  g_queue_push_tail_link (&client->awaiting, &note->link);
+  transport->send_call (data, client, advise, &note->n, note);
+}
+
+static void
+send_ping (OsClient *client)
+{
+  void *data;
+  const OsTransport *transport = os_manager_get_transport (client->manager, &data);
+  OsNote *note = note_new (client, 0, 0, TRUE);
+
+  note->covers = client->unpinged;
+  client->unpinged = 0;
+  client->ping_out = TRUE;
+  charge (client, 0, 1);
+  g_queue_push_tail_link (&client->awaiting, &note->link);
+  transport->send_ping (data, client, note);
+}
+
+/* A ping goes after signals once enough of them await one, or when the budget of
+ * notifications in the bus holds the next ones back. */
+static void
+maybe_ping (OsClient *client)
+{
+  const OsLimits *limits = limits_of (client);
+  guint every = MAX (1, limits->max_queued_per_connection / 8);
+  gboolean held = !g_queue_is_empty (&client->outbox) || client->cut_off;
+
+  if (client->forgotten || client->ping_out || client->unpinged == 0 ||
+      (client->unpinged < every && !held))
+    return;
+  if (client->calls >= limits->max_notify_calls_per_connection || !take_slot (client))
+    return;
+  send_ping (client);
+}
+
+void
+os_client_pump (OsClient *client)
+{
+  g_autoptr (OsClient) held = os_client_ref (client);
+  OsNote *note;
+
+  if (client->manager == NULL)
+    return;
+  while (!client->cut_off && (note = g_queue_peek_head (&client->outbox)) != NULL &&
+         can_send (client, note))
+    {
+      g_queue_pop_head_link (&client->outbox);
+      send_note (client, note);
+      if (client->manager == NULL)
+        return;
+    }
+  maybe_ping (client);
+  arm_deadline (client);
+  if (client->granted && client->manager != NULL)
+    {
+      client->granted = FALSE;
+      os_manager_return_call_slot (client->manager, FALSE, FALSE);
+    }
+}
+
+void
+os_client_post (OsClient *client, OsAdvise *advise, const OsNotification *n, guint ticket)
+{
+  OsNote *note;
+
+  if (client->manager == NULL || client->cut_off)
+    return;
+  note = note_new (client, advise->token, ticket, os_advise_is_callback (advise));
+  note->n = *n;
+  if (client->outbox.length >= limits_of (client)->max_queued_per_connection)
+    {
+      g_queue_push_tail_link (&client->outbox, &note->link);
+      cut_off (client, "its queue of notifications is full (--max-queued-per-connection)");
+      return;
+    }
+  g_queue_push_tail_link (&client->outbox, &note->link);
+  os_client_pump (client);
+}
+
+void
+os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
+{
+  OsClient *client = note->client;
+  g_autoptr (OsClient) held = os_client_ref (client);
+  gboolean ping = note->token == 0;
+
+  g_queue_unlink (&client->awaiting, &note->link);
+  refund (client, ping ? note->covers : 1, 1);
+  if (ping)
+    client->ping_out = FALSE;
+  if (client->manager == NULL)
+    {
+      note_free (note);
+      return;
+    }
+  os_manager_return_call_slot (client->manager, answer == OS_ANSWER_REFUSED,
+                               answer == OS_ANSWER_TAKEN);
+  if (ping && answer == OS_ANSWER_REFUSED)
+    client->unpinged += note->covers;
+  if (!ping && answer == OS_ANSWER_REFUSED && !note->refused && !client->cut_off)
+    {
+      /* Never delivered: it goes again when there is room, before anything queued. */
+      note->refused = TRUE;
+      g_queue_push_head_link (&client->outbox, &note->link);
+    }
+  else
+    {
+      OsAdvise *advise = advise_of (note);
+
+      if (answer == OS_ANSWER_FAILED && advise != NULL)
+        os_profile_drop_advise (advise->profile, advise, reason);
+      else
+        release (note);
+      note_free (note);
+    }
+  if (client->manager == NULL)
+    return;
+  maybe_forgive (client);
+  os_client_pump (client);
+}
+
+static gint64
+oldest_owed (OsClient *client)
+{
+  OsNote *sent = g_queue_peek_head (&client->awaiting);
+  OsNote *queued = g_queue_peek_head (&client->outbox);
+  gint64 oldest = G_MAXINT64;
+
+  if (sent != NULL)
+    oldest = sent->since_us;
+  /* A queue held back only by the manager's room, which other clients fill, is no fault of
+   * this client's. */
+  if (queued != NULL && !client->waits_for_room)
+    oldest = MIN (oldest, queued->since_us);
+  return oldest;
+}
+
+static void
+on_deadline (gpointer user_data)
+{
+  OsClient *client = user_data;
+
+  client->deadline_id = 0;
+  arm_deadline (client);
+}
+
+static void
+arm_deadline (OsClient *client)
+{
+  gint64 timeout_us = (gint64) limits_of (client)->notify_timeout_ms * 1000;
+  gint64 oldest = oldest_owed (client);
+  gint64 now = g_get_monotonic_time ();
+
+  if (client->cut_off || client->forgotten || oldest == G_MAXINT64)
+    {
+      g_clear_handle_id (&client->deadline_id, g_source_remove);
+      return;
+    }
+  if (oldest + timeout_us <= now)
+    {
+      g_autofree char *why =
+          g_strdup_printf ("a notification waited more than %u ms (--notify-timeout)",
+                           limits_of (client)->notify_timeout_ms);
+
+      g_clear_handle_id (&client->deadline_id, g_source_remove);
+      cut_off (client, why);
+      return;
+    }
+  if (client->deadline_id == 0)
+    client->deadline_id =
+        g_timeout_add_once ((oldest + timeout_us - now) / 1000 + 1, on_deadline, client);
+}
+
+void
+os_client_forget (OsClient *client)
+{
+  client->forgotten = TRUE;
+  client->unpinged = 0;
+  client->cut_off = FALSE;
+  g_clear_handle_id (&client->deadline_id, g_source_remove);
+  g_clear_handle_id (&client->grace_id, g_source_remove);
+  drop_outbox (client);
+}
+
+void
+os_client_detach (OsClient *client)
+{
+  g_clear_handle_id (&client->deadline_id, g_source_remove);
+  g_clear_handle_id (&client->grace_id, g_source_remove);
+  drop_outbox (client);
+  client->waits_for_room = FALSE;
+  /* What is still in the bus is no longer its user's: the user's record goes with the
+   * manager, and the answers may come after. */
+  if (client->user != NULL)
+    {
+      client->user->in_bus -= client->in_bus;
+      client->user->calls -= client->calls;
+      client->user->advises -= client->advises.length;
+      client->user->path_bytes -= client->path_bytes;
+      client->user = NULL;
+    }
+  client->manager = NULL;
+}
+
+gboolean
+os_client_takes_notifications (OsClient *client)
+{
+  return client->manager != NULL && !client->cut_off;
+}
+
+gboolean
+os_client_check_advise (OsClient *client, gsize path_bytes, GError **error)
+{
+  const OsLimits *limits = limits_of (client);
+  OsUser *user = client->user;
+
+  if (client->advises.length >= limits->max_advises_per_connection)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "%s holds %u advises, the most that --max-advises-per-connection allows",
+                    client->name, client->advises.length);
+      return FALSE;
+    }
+  if (user != NULL && user->advises >= limits->max_advises_per_user)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "user %u holds %u advises, the most that --max-advises-per-user allows",
+                    user->uid, user->advises);
+      return FALSE;
+    }
+  if (client->path_bytes + path_bytes > limits->max_path_bytes_per_connection)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "the callback paths of %s would take %" G_GSIZE_FORMAT
+                    " bytes, more than --max-path-bytes-per-connection allows (%u)",
+                    client->name, client->path_bytes + path_bytes,
+                    limits->max_path_bytes_per_connection);
+      return FALSE;
+    }
+  if (user != NULL && user->path_bytes + path_bytes > limits->max_path_bytes_per_user)
+    {
+      os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
+                    "the callback paths of user %u would take %" G_GSIZE_FORMAT
+                    " bytes, more than --max-path-bytes-per-user allows (%u)",
+                    user->uid, user->path_bytes + path_bytes, limits->max_path_bytes_per_user);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
+os_advise_get_owner (const OsAdvise *advise)
+{
+  return advise->client != NULL ? advise->client->name : NULL;
+}

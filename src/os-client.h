@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ * Copyright 2026 The offline-state authors
+ *
+ * One client connection, known by its unique name: the one owner of what that client made
+ * (its advises), of its queue of notifications, and of its budgets. Profiles, transitions
+ * and the manager's token index only look its advises up. Every limit that a client could
+ * spend for another is counted here, per connection and per Unix user (OsUser).
+ *
+ * Delivery. A notification for one of its advises goes through os_client_post(): a signal
+ * is sent at once, a Notify call when the budgets allow (calls in flight per connection,
+ * per user and in all, which the bus also counts against the daemon), else it waits in the
+ * client's queue. Signals are confirmed by a Peer.Ping sent after them: the client has read
+ * everything before its answer. The rule of the cut-off: a client that leaves a
+ * notification untaken (queued, a call unanswered, signals unconfirmed) for longer than
+ * the notify time-out, or lets its queue fill, is cut off: it gets nothing more, and no
+ * transition waits for it. If it takes everything owed before the grace ends
+ * (--cut-off-grace), it is taken back; otherwise its advises are removed as if it had
+ * called Unadvise, with one line in the log.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "os-advise.h"
+
+G_BEGIN_DECLS
+
+#define OS_UID_UNKNOWN G_MAXUINT
+
+typedef struct _OsManager OsManager;
+
+/* What one Unix user's connections hold together. */
+typedef struct
+{
+  guint uid;
+  guint advises;
+  gsize path_bytes;
+  guint in_bus; /* notifications sent toward its connections, not yet taken */
+  guint calls;  /* Notify calls and pings the bus holds for its connections */
+} OsUser;
+
+/* One notification as the wire carries it. */
+typedef struct
+{
+  guint notify_type;
+  guint client_token;
+  guint mask;
+  guint old_state;
+  guint new_state;
+  guint64 sequence;
+} OsNotification;
+
+/* One notification (or ping) of a client, waiting or sent. */
+typedef struct _OsNote OsNote;
+
+typedef enum
+{
+  OS_ANSWER_TAKEN,   /* answered: a Notify's reply, or any answer to a ping */
+  OS_ANSWER_FAILED,  /* the callback failed: its advise goes */
+  OS_ANSWER_LOST,    /* no answer will come (the client left, the bus gave up) */
+  OS_ANSWER_REFUSED, /* the bus refused to carry it (its limit of calls awaiting replies) */
+} OsAnswer;
+
+/* What carries notifications: the bus layer. Each call or ping sent is answered, once, by
+ * os_note_answered(). */
+typedef struct
+{
+  void (*send_signal) (gpointer data, OsClient *client, OsAdvise *advise, const OsNotification *n);
+  void (*send_call) (
+      gpointer data, OsClient *client, OsAdvise *advise, const OsNotification *n, OsNote *note);
+  void (*send_ping) (gpointer data, OsClient *client, OsNote *note);
+} OsTransport;
+
+struct _OsClient
+{
+  grefcount ref;
+  OsManager *manager; /* not a reference; NULL once the manager let go of it */
+  char *name;
+  OsUser *user; /* NULL while its Unix user is not known */
+  GQueue advises;
+  gsize path_bytes;
+  GQueue outbox;   /* OsNote not sent yet, oldest first */
+  GQueue awaiting; /* OsNote sent, answer awaited, oldest first */
+  guint in_bus;    /* signals unconfirmed and calls awaiting */
+  guint calls;     /* calls and pings awaiting */
+  guint unpinged;  /* signals sent since the last ping */
+  gboolean ping_out;
+  gboolean cut_off;
+  gboolean waits_for_room; /* in the manager's line for a call in flight */
+  gboolean granted;        /* the manager gave it room for one call */
+  gboolean forgotten;      /* it holds no advises: only answers are awaited */
+  guint deadline_id;
+  guint grace_id;
+};
+
+OsClient *os_client_new (OsManager *manager, const char *name);
+OsClient *os_client_ref (OsClient *client);
+void os_client_unref (OsClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsClient, os_client_unref)
+
+/* @client holds no advise any more: nothing more is sent, its queue is dropped; it lives
+ * on while answers are owed. */
+void os_client_forget (OsClient *client);
+/* The manager is going: @client lets go of it and of its user. */
+void os_client_detach (OsClient *client);
+
+/* Whether a transition should notify (and wait for) @client at all. */
+gboolean os_client_takes_notifications (OsClient *client);
+
+/* A notification for @advise, one of @client's: @ticket as for OsProfile's
+ * "notification". */
+void os_client_post (OsClient *client, OsAdvise *advise, const OsNotification *n, guint ticket);
+
+/* The answer to a call or ping that the transport sent; @reason says why it failed. */
+void os_note_answered (OsNote *note, OsAnswer answer, const char *reason);
+
+/* Room for more of the manager's calls in flight: every client waiting for it tries. */
+void os_client_pump (OsClient *client);
+
+/* Whether @client's budgets take one more advise with a callback path of @path_bytes. */
+gboolean os_client_check_advise (OsClient *client, gsize path_bytes, GError **error);
+
+G_END_DECLS
