@@ -167,6 +167,9 @@ cut_off (OsClient *client, const char *why)
   if (client->cut_off)
     return;
   client->cut_off = TRUE;
+  g_debug ("%s: %u queued, %u awaited, %u calls, %u in the bus%s", client->name,
+           client->outbox.length, client->awaiting.length, client->calls, client->in_bus,
+           client->waits_for_room ? ", waiting for room" : "");
   g_message ("Cut off %s (%u advises): %s; its advises go in %u ms unless it takes what it "
              "owes",
              client->name, client->advises.length, why, limits->cut_off_grace_ms);
@@ -208,11 +211,16 @@ can_send (OsClient *client, OsNote *note)
   if (note->token != 0 && (client->in_bus >= limits->max_queued_per_connection ||
                            (user != NULL && user->in_bus >= limits->max_queued_per_user)))
     return FALSE;
-  if (note->is_call &&
-      (client->calls >= limits->max_notify_calls_per_connection ||
-       (user != NULL && user->calls >= limits->max_notify_calls_per_user) || !take_slot (client)))
+  if (!note->is_call)
+    return TRUE;
+  if (client->calls >= limits->max_notify_calls_per_connection)
     return FALSE;
-  return TRUE;
+  if (user != NULL && user->calls >= limits->max_notify_calls_per_user)
+    {
+      os_manager_wait_for_room (client->manager, client);
+      return FALSE;
+    }
+  return take_slot (client);
 }
 
 static void
@@ -364,6 +372,15 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
   os_client_pump (client);
 }
 
+static gboolean
+own_budget_full (OsClient *client)
+{
+  const OsLimits *limits = limits_of (client);
+
+  return client->in_bus >= limits->max_queued_per_connection ||
+         client->calls >= limits->max_notify_calls_per_connection;
+}
+
 static gint64
 oldest_owed (OsClient *client)
 {
@@ -373,9 +390,9 @@ oldest_owed (OsClient *client)
 
   if (sent != NULL)
     oldest = sent->since_us;
-  /* A queue held back only by the manager's room, which other clients fill, is no fault of
-   * this client's. */
-  if (queued != NULL && !client->waits_for_room)
+  /* A queue held back by the room of its user or of the manager, which other connections
+   * fill, is no fault of this connection's. */
+  if (queued != NULL && own_budget_full (client))
     oldest = MIN (oldest, queued->since_us);
   return oldest;
 }

@@ -62,6 +62,8 @@ void os_manager_deliver (
 gboolean os_manager_take_call_slot (OsManager *self, OsClient *client);
 void os_manager_return_call_slot (OsManager *self, gboolean refused_by_bus, gboolean answered);
 void os_manager_stop_waiting (OsManager *self, OsClient *client);
+/* @client waits in line for room that others hold (its user's, or the manager's). */
+void os_manager_wait_for_room (OsManager *self, OsClient *client);
 /* @client's last reference is going. */
 void os_manager_client_freed (OsManager *self, OsClient *client);
 const OsTransport *os_manager_get_transport (OsManager *self, gpointer *data);

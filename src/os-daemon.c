@@ -100,7 +100,7 @@ static const LimitOption limit_options[] = {
     "Notifications toward one Unix user's connections not yet taken (default: 16384)" },
   { "--max-notify-calls-per-connection",
     G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_connection), 1, G_MAXUINT,
-    "Notify calls in flight to one connection (default: 256, or 16 with --system)" },
+    "Notify calls in flight to one connection (default: 32, or 16 with --system)" },
   { "--max-notify-calls-per-user", G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_user), 1,
     G_MAXUINT,
     "Notify calls in flight to one Unix user's connections (default: 1024, or 32 with "

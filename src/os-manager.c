@@ -33,6 +33,7 @@ struct _OsManager
   OsNotifyWindow window; /* the room for calls in flight toward clients */
   guint calls_in_flight;
   GQueue waiting_for_room; /* OsClient, each with a reference */
+  gboolean waking;
   guint trim_id;
   guint last_token;
   OsJournal *journal;  /* NULL: advises are kept in memory only */
@@ -835,6 +836,15 @@ os_manager_deliver (
     os_profile_emit_notification (profile, advise, n, ticket);
 }
 
+void
+os_manager_wait_for_room (OsManager *self, OsClient *client)
+{
+  if (client->waits_for_room)
+    return;
+  client->waits_for_room = TRUE;
+  g_queue_push_tail (&self->waiting_for_room, os_client_ref (client));
+}
+
 gboolean
 os_manager_take_call_slot (OsManager *self, OsClient *client)
 {
@@ -843,11 +853,7 @@ os_manager_take_call_slot (OsManager *self, OsClient *client)
       self->calls_in_flight++;
       return TRUE;
     }
-  if (!client->waits_for_room)
-    {
-      client->waits_for_room = TRUE;
-      g_queue_push_tail (&self->waiting_for_room, os_client_ref (client));
-    }
+  os_manager_wait_for_room (self, client);
   return FALSE;
 }
 
@@ -861,16 +867,18 @@ os_manager_stop_waiting (OsManager *self, OsClient *client)
     os_client_unref (client);
 }
 
-/* Each client in line gets its turn, oldest first, while there is room. */
-void
-os_manager_return_call_slot (OsManager *self, gboolean refused_by_bus, gboolean answered)
+/* Each client in line gets its turn, oldest first, while there is room; one that is still
+ * held back (by its user's budget) goes to the end of the line. */
+static void
+wake_waiting (OsManager *self)
 {
-  self->calls_in_flight--;
-  if (refused_by_bus)
-    os_notify_window_refused (&self->window, self->calls_in_flight);
-  else if (answered)
-    os_notify_window_answered (&self->window);
-  while (self->calls_in_flight < self->window.size && !g_queue_is_empty (&self->waiting_for_room))
+  guint turns = self->waiting_for_room.length;
+
+  if (self->waking)
+    return;
+  self->waking = TRUE;
+  while (turns-- > 0 && self->calls_in_flight < self->window.size &&
+         !g_queue_is_empty (&self->waiting_for_room))
     {
       g_autoptr (OsClient) client = g_queue_pop_head (&self->waiting_for_room);
 
@@ -881,6 +889,18 @@ os_manager_return_call_slot (OsManager *self, gboolean refused_by_bus, gboolean 
       client->granted = TRUE;
       os_client_pump (client);
     }
+  self->waking = FALSE;
+}
+
+void
+os_manager_return_call_slot (OsManager *self, gboolean refused_by_bus, gboolean answered)
+{
+  self->calls_in_flight--;
+  if (refused_by_bus)
+    os_notify_window_refused (&self->window, self->calls_in_flight);
+  else if (answered)
+    os_notify_window_answered (&self->window);
+  wake_waiting (self);
 }
 
 /* Advises kept in the runtime folder */

@@ -31,9 +31,11 @@ typedef struct _OsLimits
 } OsLimits;
 
 /* The calls in flight toward clients share the bus's limit of calls awaiting replies per
- * connection: 128 by default, which the system bus keeps; 50,000 on Debian's session bus. */
-#define OS_NOTIFY_CALLS_PER_CONNECTION_SESSION 256
-#define OS_NOTIFY_CALLS_PER_USER_SESSION       1024
+ * connection: 128 by default, which the system bus keeps (and so does a private bus with
+ * dbus-daemon's own defaults); 50,000 on Debian's session bus. A stopped client keeps the
+ * calls sent to it until it leaves: one user's may never take more than half of 128. */
+#define OS_NOTIFY_CALLS_PER_CONNECTION_SESSION 32
+#define OS_NOTIFY_CALLS_PER_USER_SESSION       64
 #define OS_NOTIFY_CALLS_SESSION                1024
 #define OS_NOTIFY_CALLS_PER_CONNECTION_SYSTEM  16
 #define OS_NOTIFY_CALLS_PER_USER_SYSTEM        32

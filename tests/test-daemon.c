@@ -384,8 +384,7 @@ static const char *const args_verbose[] = { "--verbose", NULL };
 /* Room for a callback path as long as a message may be. */
 static const char *const args_verbose_long_paths[] = { "--verbose",
                                                        "--max-path-bytes-per-connection=2097152",
-                                                       "--max-path-bytes-per-user=4194304",
-                                                       NULL };
+                                                       "--max-path-bytes-per-user=4194304", NULL };
 
 /* Reads the daemon's standard error line by line until a line holds @wanted. */
 typedef struct

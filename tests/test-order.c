@@ -2,9 +2,9 @@
  * Copyright 2026 The offline-state authors
  *
  * A client that sends calls without waiting for their replies has them handled in the order
- * it sent them, although the daemon answers some calls in GDBus's thread at once and hands
- * the others to its main loop (src/os-fast-path.h). Each case sends a call that must go to
- * the main loop, then at once one that could be answered at once, and checks that the
+ * it sent them, although some calls wait (an Advise waits for the caller's Unix user,
+ * asked of the bus once; a call may wait for polkit) and others could be answered at once.
+ * Each case sends a call that may wait, then at once one that need not, and checks that the
  * second saw the effect of the first; many rounds, so that the main loop is sometimes still
  * busy with the first when the second arrives, and sometimes not.
  */
