@@ -20,6 +20,10 @@ struct _OsNote
   GList link;
 };
 
+/* How much earlier than its phase's timer a call may have been sent and still count as
+ * sent with the phase. */
+#define PHASE_SLACK_US (2 * G_TIME_SPAN_MILLISECOND)
+
 static void arm_deadline (OsClient *client);
 static void maybe_ping (OsClient *client);
 
@@ -189,6 +193,43 @@ maybe_forgive (OsClient *client)
   g_message ("%s took what it owed: it gets notifications again", client->name);
 }
 
+static void
+wait_for_user (OsClient *client)
+{
+  if (client->waits_for_user)
+    return;
+  client->waits_for_user = TRUE;
+  g_queue_push_tail (&client->user->waiting, os_client_ref (client));
+}
+
+/* Room in the user's budgets: each of its connections held back gets a turn. */
+static void
+wake_user (OsUser *user)
+{
+  guint turns;
+
+  if (user == NULL || user->waking)
+    return;
+  user->waking = TRUE;
+  turns = user->waiting.length;
+  while (turns-- > 0 && !g_queue_is_empty (&user->waiting))
+    {
+      g_autoptr (OsClient) client = g_queue_pop_head (&user->waiting);
+
+      client->waits_for_user = FALSE;
+      if (client->manager != NULL && client->user == user)
+        os_client_pump (client);
+    }
+  user->waking = FALSE;
+}
+
+void
+os_user_free (OsUser *user)
+{
+  g_queue_clear_full (&user->waiting, (GDestroyNotify) os_client_unref);
+  g_free (user);
+}
+
 static gboolean
 take_slot (OsClient *client)
 {
@@ -208,16 +249,20 @@ can_send (OsClient *client, OsNote *note)
   const OsLimits *limits = limits_of (client);
   OsUser *user = client->user;
 
-  if (note->token != 0 && (client->in_bus >= limits->max_queued_per_connection ||
-                           (user != NULL && user->in_bus >= limits->max_queued_per_user)))
+  if (client->in_bus >= limits->max_queued_per_connection)
     return FALSE;
+  if (user != NULL && user->in_bus >= limits->max_queued_per_user)
+    {
+      wait_for_user (client);
+      return FALSE;
+    }
   if (!note->is_call)
     return TRUE;
   if (client->calls >= limits->max_notify_calls_per_connection)
     return FALSE;
   if (user != NULL && user->calls >= limits->max_notify_calls_per_user)
     {
-      os_manager_wait_for_room (client->manager, client);
+      wait_for_user (client);
       return FALSE;
     }
   return take_slot (client);
@@ -370,6 +415,7 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
     return;
   maybe_forgive (client);
   os_client_pump (client);
+  wake_user (client->user);
 }
 
 static gboolean
@@ -437,6 +483,9 @@ void
 os_client_forget (OsClient *client)
 {
   client->forgotten = TRUE;
+  /* Signals no ping covers will never be confirmed now: a client that unadvised after them
+   * owes nothing. */
+  refund (client, client->unpinged, 0);
   client->unpinged = 0;
   client->cut_off = FALSE;
   g_clear_handle_id (&client->deadline_id, g_source_remove);
@@ -451,6 +500,11 @@ os_client_detach (OsClient *client)
   g_clear_handle_id (&client->grace_id, g_source_remove);
   drop_outbox (client);
   client->waits_for_room = FALSE;
+  if (client->waits_for_user && g_queue_remove (&client->user->waiting, client))
+    {
+      client->waits_for_user = FALSE;
+      os_client_unref (client);
+    }
   /* What is still in the bus is no longer its user's: the user's record goes with the
    * manager, and the answers may come after. */
   if (client->user != NULL)
@@ -462,6 +516,27 @@ os_client_detach (OsClient *client)
       client->user = NULL;
     }
   client->manager = NULL;
+}
+
+void
+os_client_phase_timed_out (OsClient *client)
+{
+  g_autofree char *why = NULL;
+
+  OsNote *oldest;
+  gint64 waited_us;
+
+  if (client->manager == NULL || client->forgotten || g_queue_is_empty (&client->awaiting))
+    return;
+  /* Only a call that had the whole time-out: one sent late in the phase, when room came,
+   * has its own deadline. The phase's timer and the call's sending are a moment apart. */
+  oldest = g_queue_peek_head (&client->awaiting);
+  waited_us = g_get_monotonic_time () - oldest->since_us;
+  if (waited_us + PHASE_SLACK_US < (gint64) limits_of (client)->notify_timeout_ms * 1000)
+    return;
+  why = g_strdup_printf ("it did not answer a notification in %u ms (--notify-timeout)",
+                         limits_of (client)->notify_timeout_ms);
+  cut_off (client, why);
 }
 
 gboolean

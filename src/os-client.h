@@ -35,8 +35,10 @@ typedef struct
   guint uid;
   guint advises;
   gsize path_bytes;
-  guint in_bus; /* notifications sent toward its connections, not yet taken */
-  guint calls;  /* Notify calls and pings the bus holds for its connections */
+  guint in_bus;   /* notifications sent toward its connections, not yet taken */
+  guint calls;    /* Notify calls and pings the bus holds for its connections */
+  GQueue waiting; /* OsClient (a reference each) held back by this user's budgets */
+  gboolean waking;
 } OsUser;
 
 /* One notification as the wire carries it. */
@@ -87,6 +89,7 @@ struct _OsClient
   gboolean ping_out;
   gboolean cut_off;
   gboolean waits_for_room; /* in the manager's line for a call in flight */
+  gboolean waits_for_user; /* in its user's line */
   gboolean granted;        /* the manager gave it room for one call */
   gboolean forgotten;      /* it holds no advises: only answers are awaited */
   guint deadline_id;
@@ -104,6 +107,10 @@ void os_client_forget (OsClient *client);
 /* The manager is going: @client lets go of it and of its user. */
 void os_client_detach (OsClient *client);
 
+/* A transition's phase waited for @client past the notify time-out: cut off if a call it
+ * was sent is still unanswered (not if its notifications only waited for room). */
+void os_client_phase_timed_out (OsClient *client);
+
 /* Whether a transition should notify (and wait for) @client at all. */
 gboolean os_client_takes_notifications (OsClient *client);
 
@@ -116,6 +123,9 @@ void os_note_answered (OsNote *note, OsAnswer answer, const char *reason);
 
 /* Room for more of the manager's calls in flight: every client waiting for it tries. */
 void os_client_pump (OsClient *client);
+
+/* Frees a user's record (the manager's, at its end). */
+void os_user_free (OsUser *user);
 
 /* Whether @client's budgets take one more advise with a callback path of @path_bytes. */
 gboolean os_client_check_advise (OsClient *client, gsize path_bytes, GError **error);

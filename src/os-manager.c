@@ -204,7 +204,7 @@ os_manager_init (OsManager *self)
   self->clients =
       g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) os_client_unref);
   self->all_clients = g_hash_table_new (NULL, NULL);
-  self->users = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->users = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) os_user_free);
 }
 
 static int

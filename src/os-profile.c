@@ -284,6 +284,8 @@ on_notify_timeout (gpointer user_data)
   Transition *t = self->transition;
 
   t->timeout_id = 0;
+  /* Cutting a client off releases its other advises: nothing moves on before the end. */
+  t->sending = TRUE;
   for (guint i = 0; i < t->subscribers->len; i++)
     {
       OsAdvise *advise = g_ptr_array_index (t->subscribers, i);
@@ -294,7 +296,10 @@ on_notify_timeout (gpointer user_data)
       g_debug ("Profile '%s': advise %u of %s did not answer notification %u in %u ms", self->name,
                advise->token, os_advise_get_owner (advise), t->phase,
                os_manager_get_limits (self->manager)->notify_timeout_ms);
+      if (!advise->removed)
+        os_client_phase_timed_out (advise->client);
     }
+  t->sending = FALSE;
   t->n_awaiting = 0;
   advance (self);
 }
