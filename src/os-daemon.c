@@ -81,7 +81,8 @@ static const LimitOption limit_options[] = {
   { "--max-advises-per-connection", G_STRUCT_OFFSET (OsLimits, max_advises_per_connection), 1,
     G_MAXUINT, "Advises one connection may hold (default: 1024)" },
   { "--max-advises-per-user", G_STRUCT_OFFSET (OsLimits, max_advises_per_user), 1, G_MAXUINT,
-    "Advises the connections of one Unix user may hold together (default: 4096)" },
+    "Advises the connections of one Unix user may hold together (default: 65536, or 4096 with "
+    "--system)" },
   { "--max-advises", G_STRUCT_OFFSET (OsLimits, max_advises), 1, G_MAXUINT,
     "Advises of all connections together (default: 65536)" },
   { "--max-profiles", G_STRUCT_OFFSET (OsLimits, max_profiles), 1, G_MAXUINT,
@@ -89,7 +90,8 @@ static const LimitOption limit_options[] = {
   { "--max-path-bytes-per-connection", G_STRUCT_OFFSET (OsLimits, max_path_bytes_per_connection), 1,
     G_MAXUINT, "Bytes of callback paths of one connection's advises (default: 65536)" },
   { "--max-path-bytes-per-user", G_STRUCT_OFFSET (OsLimits, max_path_bytes_per_user), 1, G_MAXUINT,
-    "Bytes of callback paths of one Unix user's advises (default: 262144)" },
+    "Bytes of callback paths of one Unix user's advises (default: 4194304, or 262144 with "
+    "--system)" },
   { "--max-calls-per-connection", G_STRUCT_OFFSET (OsLimits, max_calls_per_connection), 1,
     G_MAXUINT,
     "Calls of one connection the service holds unanswered; more are refused at once "
@@ -97,13 +99,14 @@ static const LimitOption limit_options[] = {
   { "--max-queued-per-connection", G_STRUCT_OFFSET (OsLimits, max_queued_per_connection), 1,
     G_MAXUINT, "Notifications toward one connection not yet taken (default: 4096)" },
   { "--max-queued-per-user", G_STRUCT_OFFSET (OsLimits, max_queued_per_user), 1, G_MAXUINT,
-    "Notifications toward one Unix user's connections not yet taken (default: 16384)" },
+    "Notifications toward one Unix user's connections not yet taken (default: 131072, or 16384 "
+    "with --system)" },
   { "--max-notify-calls-per-connection",
     G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_connection), 1, G_MAXUINT,
     "Notify calls in flight to one connection (default: 32, or 16 with --system)" },
   { "--max-notify-calls-per-user", G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_user), 1,
     G_MAXUINT,
-    "Notify calls in flight to one Unix user's connections (default: 1024, or 32 with "
+    "Notify calls in flight to one Unix user's connections (default: 64, or 32 with "
     "--system)" },
   { "--max-notify-calls", G_STRUCT_OFFSET (OsLimits, max_notify_calls), 1, G_MAXUINT,
     "Notify calls in flight in all (default: 1024, or 96 with --system)" },
@@ -140,6 +143,9 @@ apply_bus_defaults (Options *options)
       OS_NOTIFY_CALLS_PER_CONNECTION_SYSTEM },
     { G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_user), OS_NOTIFY_CALLS_PER_USER_SYSTEM },
     { G_STRUCT_OFFSET (OsLimits, max_notify_calls), OS_NOTIFY_CALLS_SYSTEM },
+    { G_STRUCT_OFFSET (OsLimits, max_advises_per_user), OS_ADVISES_PER_USER_SYSTEM },
+    { G_STRUCT_OFFSET (OsLimits, max_path_bytes_per_user), OS_PATH_BYTES_PER_USER_SYSTEM },
+    { G_STRUCT_OFFSET (OsLimits, max_queued_per_user), OS_QUEUED_PER_USER_SYSTEM },
   };
 
   if (!options->system)

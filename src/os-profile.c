@@ -15,7 +15,7 @@ typedef struct
   guint old_state;
   guint new_state;
   guint64 sequence;
-  GPtrArray *subscribers; /* OsAdvise, each with a reference */
+  GArray *subscribers; /* advise tokens: an advise removed meanwhile is looked up in vain */
   guint phase;            /* the notify type being delivered; 0 while committing */
   guint ticket;           /* of the phase: replies to an earlier phase do not count */
   guint n_awaiting;       /* callback replies the phase still waits for */
@@ -81,14 +81,30 @@ failure_free (Failure *failure)
   g_free (failure);
 }
 
+static OsAdvise *
+subscriber (OsProfile *self, guint i)
+{
+  Transition *t = self->transition;
+  OsAdvise *advise =
+      os_manager_lookup_advise (self->manager, g_array_index (t->subscribers, guint, i));
+
+  return advise != NULL && advise->profile == self ? advise : NULL;
+}
+
 static void
-transition_free (Transition *t)
+transition_free (OsProfile *self, Transition *t)
 {
   g_clear_handle_id (&t->timeout_id, g_source_remove);
   g_clear_handle_id (&t->delay_id, g_source_remove);
   for (guint i = 0; i < t->subscribers->len; i++)
-    ((OsAdvise *) g_ptr_array_index (t->subscribers, i))->awaiting = FALSE;
-  g_ptr_array_unref (t->subscribers);
+    {
+      OsAdvise *advise =
+          os_manager_lookup_advise (self->manager, g_array_index (t->subscribers, guint, i));
+
+      if (advise != NULL)
+        advise->awaiting = FALSE;
+    }
+  g_array_unref (t->subscribers);
   g_ptr_array_unref (t->waiters);
   g_clear_error (&t->save_error);
   g_free (t);
@@ -105,7 +121,7 @@ os_profile_dispose (GObject *object)
       for (guint i = 0; i < t->waiters->len; i++)
         g_task_return_new_error (g_ptr_array_index (t->waiters, i), G_IO_ERROR, G_IO_ERROR_CLOSED,
                                  "the service is shutting down");
-      transition_free (t);
+      transition_free (self, t);
     }
   G_OBJECT_CLASS (os_profile_parent_class)->dispose (object);
 }
@@ -288,16 +304,15 @@ on_notify_timeout (gpointer user_data)
   t->sending = TRUE;
   for (guint i = 0; i < t->subscribers->len; i++)
     {
-      OsAdvise *advise = g_ptr_array_index (t->subscribers, i);
+      OsAdvise *advise = subscriber (self, i);
 
-      if (!advise->awaiting)
+      if (advise == NULL || !advise->awaiting)
         continue;
       advise->awaiting = FALSE;
       g_debug ("Profile '%s': advise %u of %s did not answer notification %u in %u ms", self->name,
                advise->token, os_advise_get_owner (advise), t->phase,
                os_manager_get_limits (self->manager)->notify_timeout_ms);
-      if (!advise->removed)
-        os_client_phase_timed_out (advise->client);
+      os_client_phase_timed_out (advise->client);
     }
   t->sending = FALSE;
   t->n_awaiting = 0;
@@ -314,9 +329,9 @@ send_phase (OsProfile *self, guint notify_type)
   t->sending = TRUE;
   for (guint i = 0; i < t->subscribers->len; i++)
     {
-      OsAdvise *advise = g_ptr_array_index (t->subscribers, i);
+      OsAdvise *advise = subscriber (self, i);
 
-      if (advise->removed || !os_client_takes_notifications (advise->client))
+      if (advise == NULL || !os_client_takes_notifications (advise->client))
         continue;
       if (os_advise_is_callback (advise))
         {
@@ -349,7 +364,7 @@ finish (OsProfile *self)
       else
         g_task_return_boolean (waiter, TRUE);
     }
-  transition_free (t);
+  transition_free (self, t);
 }
 
 static void
@@ -444,11 +459,11 @@ transition_new (OsProfile *self, guint new_state)
   t->old_state = self->state;
   t->new_state = new_state;
   t->sequence = self->sequence + 1;
-  t->subscribers = g_ptr_array_new_full (self->advises.length, (GDestroyNotify) os_advise_unref);
+  t->subscribers = g_array_sized_new (FALSE, FALSE, sizeof (guint), self->advises.length);
   t->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   for (GList *l = self->advises.head; l != NULL; l = l->next)
     if (is_subscriber (self, l->data, new_state))
-      g_ptr_array_add (t->subscribers, os_advise_ref (l->data));
+      g_array_append_val (t->subscribers, ((OsAdvise *) l->data)->token);
   return t;
 }
 
