@@ -202,9 +202,10 @@ wait_for_user (OsClient *client)
   g_queue_push_tail (&client->user->waiting, os_client_ref (client));
 }
 
-/* Room in the user's budgets: each of its connections held back gets a turn. */
+/* Room in the user's budgets: its connections held back get a turn each, oldest first,
+ * while there is room. */
 static void
-wake_user (OsUser *user)
+wake_user (OsUser *user, const OsLimits *limits)
 {
   guint turns;
 
@@ -212,7 +213,9 @@ wake_user (OsUser *user)
     return;
   user->waking = TRUE;
   turns = user->waiting.length;
-  while (turns-- > 0 && !g_queue_is_empty (&user->waiting))
+  while (turns-- > 0 && !g_queue_is_empty (&user->waiting) &&
+         user->calls < limits->max_notify_calls_per_user &&
+         user->in_bus < limits->max_queued_per_user)
     {
       g_autoptr (OsClient) client = g_queue_pop_head (&user->waiting);
 
@@ -415,7 +418,7 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
     return;
   maybe_forgive (client);
   os_client_pump (client);
-  wake_user (client->user);
+  wake_user (client->user, limits_of (client));
 }
 
 static gboolean

@@ -103,10 +103,10 @@ static const LimitOption limit_options[] = {
     "with --system)" },
   { "--max-notify-calls-per-connection",
     G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_connection), 1, G_MAXUINT,
-    "Notify calls in flight to one connection (default: 32, or 16 with --system)" },
+    "Notify calls in flight to one connection (default: 256, or 16 with --system)" },
   { "--max-notify-calls-per-user", G_STRUCT_OFFSET (OsLimits, max_notify_calls_per_user), 1,
     G_MAXUINT,
-    "Notify calls in flight to one Unix user's connections (default: 64, or 32 with "
+    "Notify calls in flight to one Unix user's connections (default: 1024, or 32 with "
     "--system)" },
   { "--max-notify-calls", G_STRUCT_OFFSET (OsLimits, max_notify_calls), 1, G_MAXUINT,
     "Notify calls in flight in all (default: 1024, or 96 with --system)" },

@@ -31,11 +31,13 @@ typedef struct _OsLimits
 } OsLimits;
 
 /* The calls in flight toward clients share the bus's limit of calls awaiting replies per
- * connection: 128 by default, which the system bus keeps (and so does a private bus with
- * dbus-daemon's own defaults); 50,000 on Debian's session bus. A stopped client keeps the
- * calls sent to it until it leaves: one user's may never take more than half of 128. */
-#define OS_NOTIFY_CALLS_PER_CONNECTION_SESSION 32
-#define OS_NOTIFY_CALLS_PER_USER_SESSION       64
+ * connection: 128 by default, which the system bus keeps; 50,000 on Debian's session bus. A
+ * stopped client keeps the calls sent to it until it leaves, and the bus counts them that
+ * long: on the system bus one user's may never take more than a quarter of 128. (A private
+ * bus with dbus-daemon's own defaults, such as a test's, has the system bus's 128: give it
+ * the system bus's budgets.) */
+#define OS_NOTIFY_CALLS_PER_CONNECTION_SESSION 256
+#define OS_NOTIFY_CALLS_PER_USER_SESSION       1024
 #define OS_NOTIFY_CALLS_SESSION                1024
 #define OS_NOTIFY_CALLS_PER_CONNECTION_SYSTEM  16
 /* On the session bus every client is one user: its budgets are those of all together. */

@@ -16,9 +16,9 @@ typedef struct
   guint new_state;
   guint64 sequence;
   GArray *subscribers; /* advise tokens: an advise removed meanwhile is looked up in vain */
-  guint phase;            /* the notify type being delivered; 0 while committing */
-  guint ticket;           /* of the phase: replies to an earlier phase do not count */
-  guint n_awaiting;       /* callback replies the phase still waits for */
+  guint phase;         /* the notify type being delivered; 0 while committing */
+  guint ticket;        /* of the phase: replies to an earlier phase do not count */
+  guint n_awaiting;    /* callback replies the phase still waits for */
   gboolean sending;
   guint timeout_id;
   guint delay_id;
