@@ -178,6 +178,9 @@ cut_off (OsClient *client, const char *why)
              "owes",
              client->name, client->advises.length, why, limits->cut_off_grace_ms);
   drop_outbox (client);
+  /* Its calls still count until answered, but no transition waits for them. */
+  for (GList *l = client->awaiting.head; l != NULL; l = l->next)
+    release (l->data);
   client->grace_id = g_timeout_add_once (limits->cut_off_grace_ms, on_grace_over, client);
   /* Signals sent before: only an answered ping can show it has read them. */
   maybe_ping (client);
@@ -398,7 +401,8 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
                                answer == OS_ANSWER_TAKEN);
   if (ping && answer == OS_ANSWER_REFUSED)
     client->unpinged += note->covers;
-  if (!ping && answer == OS_ANSWER_REFUSED && !note->refused && !client->cut_off)
+  if (!ping && answer == OS_ANSWER_REFUSED && !note->refused && !client->cut_off &&
+      !client->forgotten)
     {
       /* Never delivered: it goes again when there is room, before anything queued. */
       note->refused = TRUE;
