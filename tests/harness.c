@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <gio/gunixsocketaddress.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -94,6 +97,9 @@ spawn_daemon (Harness *h, const char *const *argv, GError **error)
   /* Unique names repeat from one private bus to the next: each harness keeps its own
    * runtime folder, so no daemon restores the advises another test left behind. */
   g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", h->runtime_dir, TRUE);
+  /* A bus of the harness's own: the daemon finds it as its session bus. */
+  if (h->bus_address != NULL)
+    g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", h->bus_address, TRUE);
   return g_subprocess_launcher_spawnv (launcher, (const char *const *) full_argv, error);
 }
 
@@ -157,6 +163,300 @@ harness_stop_daemon (Harness *h)
   return g_subprocess_get_exit_status (daemon);
 }
 
+/* Buses of the harness's own (HARNESS_SYSTEM_LIMITS, HARNESS_DBUS_BROKER) */
+
+/* In the child, before exec: a bus must not outlive a test program that aborts (GTestDBus has
+ * a watcher process for that). Kept through exec, and by dbus-broker-launch's broker, which
+ * its launcher's death stops in turn. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* What the bus wrote to its standard error, for an error message. */
+static char *
+bus_log (Harness *h)
+{
+  g_autofree char *path = g_build_filename (h->bus_dir, "bus.log", NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_strdup ("(no log)");
+  return g_strstrip (text);
+}
+
+static gboolean
+start_dbus_daemon (Harness *h, GError **error)
+{
+  g_autofree char *config = g_test_build_filename (G_TEST_DIST, "bus", "system-limits.conf", NULL);
+  g_autofree char *config_arg = g_strdup_printf ("--config-file=%s", config);
+  g_autofree char *address_arg = g_strdup_printf ("--address=unix:dir=%s", h->bus_dir);
+  g_autofree char *log = g_build_filename (h->bus_dir, "bus.log", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  h->bus_process =
+      g_subprocess_launcher_spawn (launcher, error, "dbus-daemon", config_arg, address_arg,
+                                   "--nofork", "--nosyslog", "--print-address=1", NULL);
+  if (h->bus_process == NULL)
+    return FALSE;
+  /* It prints its address once it listens; end of file means it gave up. */
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (h->bus_process));
+  line = g_data_input_stream_read_line (out, NULL, NULL, error);
+  if (line == NULL || *line == '\0')
+    {
+      g_autofree char *text = bus_log (h);
+
+      if (error != NULL && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "dbus-daemon did not start: %s", text);
+      return FALSE;
+    }
+  h->bus_address = g_steal_pointer (&line);
+  return TRUE;
+}
+
+/* dbus-broker-launch's log lines, as journald would take them: MESSAGE= of each datagram. */
+static gboolean
+on_bus_journal (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  Harness *h = user_data;
+  char buffer[8192];
+  gssize size;
+
+  while ((size = g_socket_receive (socket, buffer, sizeof buffer - 1, NULL, NULL)) > 0)
+    {
+      const char *message;
+
+      buffer[size] = '\0';
+      message = strstr (buffer, "MESSAGE=");
+      if (message == NULL)
+        continue;
+      message += strlen ("MESSAGE=");
+      if (++h->bus_journal_lines <= 20)
+        g_test_message ("dbus-broker: %.*s", (int) strcspn (message, "\n"), message);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct
+{
+  gboolean done;
+  GDBusConnection *connection;
+  GError *error;
+} Connecting;
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Connecting *connecting = user_data;
+
+  connecting->connection = g_dbus_connection_new_for_address_finish (result, &connecting->error);
+  connecting->done = TRUE;
+}
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static GSocket *
+bound_socket (const char *path, GSocketType type, GError **error)
+{
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_UNIX, type, 0, error);
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (path);
+
+  if (socket == NULL || !g_socket_bind (socket, address, FALSE, error))
+    return NULL;
+  if (type == G_SOCKET_TYPE_STREAM && !g_socket_listen (socket, error))
+    return NULL;
+  return g_steal_pointer (&socket);
+}
+
+static gboolean
+start_dbus_broker (Harness *h, GError **error)
+{
+  g_autofree char *config = g_test_build_filename (G_TEST_DIST, "bus", "dbus-broker.conf", NULL);
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "bus", "dbus-broker-run", NULL);
+  g_autofree char *socket_path = g_build_filename (h->bus_dir, "bus", NULL);
+  g_autofree char *journal_dir = g_build_filename (h->bus_dir, "journal", NULL);
+  g_autofree char *journal_path = g_build_filename (journal_dir, "socket", NULL);
+  g_autofree char *log = g_build_filename (h->bus_dir, "bus.log", NULL);
+  g_autofree char *launch = g_find_program_in_path ("dbus-broker-launch");
+  g_autofree char *address = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSocket) listener = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Connecting connecting = { 0 };
+  gboolean exited = FALSE;
+  guint tick;
+  gint64 deadline = g_get_monotonic_time () + start_timeout_ms () * G_TIME_SPAN_MILLISECOND;
+
+  if (launch == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           "dbus-broker-launch is not installed (Debian package dbus-broker)");
+      return FALSE;
+    }
+  address = g_strdup_printf ("unix:path=%s", socket_path);
+  listener = bound_socket (socket_path, G_SOCKET_TYPE_STREAM, error);
+  if (listener == NULL)
+    return FALSE;
+  g_mkdir (journal_dir, 0755);
+  h->bus_journal = bound_socket (journal_path, G_SOCKET_TYPE_DATAGRAM, error);
+  if (h->bus_journal == NULL)
+    return FALSE;
+  g_socket_set_blocking (h->bus_journal, FALSE);
+  h->bus_journal_source = g_socket_create_source (h->bus_journal, G_IO_IN, NULL);
+  g_source_set_callback (h->bus_journal_source, G_SOURCE_FUNC (on_bus_journal), h, NULL);
+  g_source_attach (h->bus_journal_source, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_fd (launcher, dup (g_socket_get_fd (listener)), 3);
+  /* The launcher's own connection to the bus it runs, and no service folders of the user's. */
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", h->bus_dir, TRUE);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  h->bus_process =
+      g_subprocess_launcher_spawn (launcher, error, "/bin/sh", script, config, journal_dir, NULL);
+  /* Only the launcher listens from now on: if it dies, connecting fails at once. */
+  g_socket_close (listener, NULL);
+  g_clear_object (&launcher);
+  if (h->bus_process == NULL)
+    return FALSE;
+
+  /* The launcher answers once its broker has taken the socket over. */
+  g_dbus_connection_new_for_address (address,
+                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                     NULL, cancellable, on_connected, &connecting);
+  g_subprocess_wait_async (h->bus_process, cancellable, on_daemon_exited, &exited);
+  tick = g_timeout_add (100, wake_up, NULL);
+  while (!connecting.done && !exited && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  /* Both callbacks write into this frame: neither may run once it is gone. */
+  g_cancellable_cancel (cancellable);
+  while (!connecting.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (connecting.connection == NULL)
+    {
+      g_autofree char *text = bus_log (h);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "dbus-broker-launch %s (%s): %s",
+                   exited ? "exited" : "did not take the socket",
+                   connecting.error != NULL ? connecting.error->message : "",
+                   *text ? text : "it wrote nothing");
+      g_clear_error (&connecting.error);
+      return FALSE;
+    }
+  g_dbus_connection_close_sync (connecting.connection, NULL, NULL);
+  g_object_unref (connecting.connection);
+  h->bus_address = g_steal_pointer (&address);
+  return TRUE;
+}
+
+static void
+stop_private_bus (Harness *h)
+{
+  if (h->bus_process != NULL)
+    {
+      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      gboolean exited = FALSE, timed_out = FALSE;
+      guint timeout;
+
+      g_subprocess_send_signal (h->bus_process, SIGTERM);
+      g_subprocess_wait_async (h->bus_process, cancellable, on_daemon_exited, &exited);
+      timeout = g_timeout_add_once (start_timeout_ms (), on_timeout_flag, &timed_out);
+      while (!exited && !timed_out)
+        g_main_context_iteration (NULL, TRUE);
+      if (timed_out)
+        {
+          g_subprocess_force_exit (h->bus_process);
+          g_subprocess_wait (h->bus_process, NULL, NULL);
+        }
+      else
+        g_source_remove (timeout);
+      g_cancellable_cancel (cancellable);
+      g_clear_object (&h->bus_process);
+    }
+  if (h->bus_journal_source != NULL)
+    {
+      g_source_destroy (h->bus_journal_source);
+      g_clear_pointer (&h->bus_journal_source, g_source_unref);
+    }
+  if (h->bus_journal_lines > 20)
+    g_test_message ("dbus-broker: %u more log lines", h->bus_journal_lines - 20);
+  g_clear_object (&h->bus_journal);
+  if (h->bus_dir != NULL)
+    {
+      g_autofree char *text = bus_log (h);
+      g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+      guint n = g_strv_length (lines);
+
+      for (guint i = 0; i < n && i < 10 && *text; i++)
+        g_test_message ("bus: %s", lines[i]);
+      if (n > 10)
+        g_test_message ("bus: %u more lines", n - 10);
+      harness_remove_tree (h->bus_dir);
+    }
+  g_clear_pointer (&h->bus_dir, g_free);
+  g_clear_pointer (&h->bus_address, g_free);
+}
+
+gboolean
+harness_try_setup_full (Harness *h,
+                        HarnessFlags flags,
+                        const char *const *extra_args,
+                        GError **error)
+{
+  gboolean started;
+
+  if (!(flags & (HARNESS_SYSTEM_LIMITS | HARNESS_DBUS_BROKER)))
+    {
+      harness_setup_full (h, flags, extra_args);
+      return TRUE;
+    }
+  memset (h, 0, sizeof *h);
+  h->flags = flags;
+  h->state_dir = g_dir_make_tmp ("offline-state-test-XXXXXX", NULL);
+  h->runtime_dir = g_dir_make_tmp ("offline-state-run-XXXXXX", NULL);
+  h->bus_dir = g_dir_make_tmp ("offline-state-bus-XXXXXX", NULL);
+  g_assert_nonnull (h->state_dir);
+  g_assert_nonnull (h->runtime_dir);
+  g_assert_nonnull (h->bus_dir);
+  /* Clients of other Unix users reach the socket in it. */
+  g_assert_cmpint (g_chmod (h->bus_dir, 0755), ==, 0);
+  if (flags & HARNESS_DBUS_BROKER)
+    started = start_dbus_broker (h, error);
+  else
+    started = start_dbus_daemon (h, error);
+  if (!started)
+    {
+      stop_private_bus (h);
+      harness_remove_tree (h->state_dir);
+      g_clear_pointer (&h->state_dir, g_free);
+      harness_remove_tree (h->runtime_dir);
+      g_clear_pointer (&h->runtime_dir, g_free);
+      return FALSE;
+    }
+  h->client = harness_connect (h);
+  harness_start_daemon (h, extra_args);
+  return TRUE;
+}
+
+const char *
+harness_bus_address (Harness *h)
+{
+  return h->bus_address != NULL ? h->bus_address : g_test_dbus_get_bus_address (h->bus);
+}
+
 void
 harness_setup (Harness *h, const char *const *extra_args)
 {
@@ -192,6 +492,12 @@ harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_arg
 {
   g_autoptr (GError) error = NULL;
 
+  if (flags & (HARNESS_SYSTEM_LIMITS | HARNESS_DBUS_BROKER))
+    {
+      if (!harness_try_setup_full (h, flags, extra_args, &error))
+        g_error ("the test bus did not start: %s", error->message);
+      return;
+    }
   memset (h, 0, sizeof *h);
   h->flags = flags;
   h->state_dir = g_dir_make_tmp ("offline-state-test-XXXXXX", &error);
@@ -230,8 +536,13 @@ harness_teardown (Harness *h)
     g_assert_cmpint (harness_stop_daemon (h), ==, 0);
   g_dbus_connection_close_sync (h->client, NULL, NULL);
   g_clear_object (&h->client);
-  g_test_dbus_down (h->bus);
-  g_clear_object (&h->bus);
+  if (h->bus != NULL)
+    {
+      g_test_dbus_down (h->bus);
+      g_clear_object (&h->bus);
+    }
+  else
+    stop_private_bus (h);
   harness_remove_tree (h->state_dir);
   g_clear_pointer (&h->state_dir, g_free);
   harness_remove_tree (h->runtime_dir);
@@ -297,7 +608,7 @@ harness_connect (Harness *h)
   GDBusConnection *connection;
 
   connection =
-      g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (h->bus),
+      g_dbus_connection_new_for_address_sync (harness_bus_address (h),
                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                               NULL, NULL, &error);

@@ -20,6 +20,14 @@ typedef enum
   HARNESS_NO_STATE_DIR = 1 << 0,
   /* The daemon's standard error is a pipe: g_subprocess_get_stderr_pipe (h->daemon). */
   HARNESS_STDERR_PIPE = 1 << 1,
+  /* Instead of GTestDBus: a private dbus-daemon run with tests/bus/system-limits.conf, every
+   * limit at dbus-daemon's built-in (stock system bus) value, listening in a folder of its
+   * own. The daemon still takes the session-bus code path: $DBUS_SESSION_BUS_ADDRESS. */
+  HARNESS_SYSTEM_LIMITS = 1 << 2,
+  /* Instead of GTestDBus: dbus-broker, through dbus-broker-launch --scope user
+   * (tests/bus/dbus-broker-run, tests/bus/dbus-broker.conf), with its stock per-user quotas.
+   * It may be unable to start here: use harness_try_setup_full(). */
+  HARNESS_DBUS_BROKER = 1 << 3,
 } HarnessFlags;
 
 typedef struct
@@ -30,6 +38,13 @@ typedef struct
   GSubprocess *daemon;
   GDBusConnection *client; /* the first client; harness_connect() makes more */
   HarnessFlags flags;      /* how harness_start_daemon() starts it */
+  /* With HARNESS_SYSTEM_LIMITS or HARNESS_DBUS_BROKER, bus is NULL and these hold the bus: */
+  GSubprocess *bus_process; /* dbus-daemon, or dbus-broker-launch */
+  char *bus_dir;            /* its socket and its logs, removed at teardown */
+  char *bus_address;        /* what harness_connect() and the daemon connect to */
+  GSocket *bus_journal;     /* where dbus-broker-launch logs, when there is no journald */
+  GSource *bus_journal_source;
+  guint bus_journal_lines;
 } Harness;
 
 /* Starts a private bus and the daemon with --state-dir=<state_dir> --notify-timeout=...
@@ -37,6 +52,15 @@ typedef struct
 void harness_setup (Harness *h, const char *const *extra_args);
 /* Same, with @flags (kept in h->flags for restarts). */
 void harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_args);
+/* harness_setup_full() for a bus that may be unable to start here (HARNESS_DBUS_BROKER):
+ * FALSE, with @error saying why and nothing left behind, when the bus did not start. The
+ * daemon must start on it all the same. */
+gboolean harness_try_setup_full (Harness *h,
+                                 HarnessFlags flags,
+                                 const char *const *extra_args,
+                                 GError **error);
+/* The address of the bus that the harness started, for clients in other processes. */
+const char *harness_bus_address (Harness *h);
 /* Stops the daemon (asserting a clean exit), the bus, and removes the state folder. */
 void harness_teardown (Harness *h);
 
