@@ -227,12 +227,12 @@ decide (OsAuthority *self, Check *check)
 static void
 release_held (OsAuthority *self, const char *sender, const char *why_not)
 {
-  GQueue *held = g_hash_table_lookup (self->held, sender);
+  g_autofree char *key = NULL;
+  GQueue *held = NULL;
   Check *check;
 
-  if (held == NULL)
+  if (!g_hash_table_steal_extended (self->held, sender, (gpointer *) &key, (gpointer *) &held))
     return;
-  g_hash_table_steal (self->held, sender);
   while ((check = g_queue_pop_head (held)) != NULL)
     {
       const Rule *rule = find_rule (check->invocation);

@@ -580,7 +580,7 @@ properties_authorized (GObject *object, GDBusMethodInvocation *invocation)
   OsBusProfile *self = OS_BUS_PROFILE (object);
   g_autoptr (GError) error = NULL;
   const char *interface, *property;
-  GVariant *value;
+  g_autoptr (GVariant) value = NULL;
 
   if (g_str_equal (g_dbus_method_invocation_get_method_name (invocation), "GetAll"))
     {
@@ -596,9 +596,13 @@ properties_authorized (GObject *object, GDBusMethodInvocation *invocation)
                                 g_dbus_method_invocation_get_object_path (invocation), interface,
                                 property, &error, self);
   if (value == NULL)
-    g_dbus_method_invocation_return_gerror (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(v)", value));
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  /* Floating or not, as the getter made it: "(v)" takes a reference of its own. */
+  g_variant_take_ref (value);
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(v)", value));
 }
 
 /* Reads of the properties come here (the vtable has no get_property), so that they keep

@@ -388,6 +388,12 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
   g_autoptr (OsClient) held = os_client_ref (client);
   gboolean ping = note->token == 0;
 
+  if (answer != OS_ANSWER_TAKEN)
+    g_debug ("%s: %s %s%s%s", client->name, ping ? "a ping" : "a Notify",
+             answer == OS_ANSWER_REFUSED ? "refused by the bus"
+             : answer == OS_ANSWER_LOST  ? "unanswered"
+                                         : "failed",
+             reason != NULL ? ": " : "", reason != NULL ? reason : "");
   g_queue_unlink (&client->awaiting, &note->link);
   refund (client, ping ? note->covers : 1, 1);
   if (ping)

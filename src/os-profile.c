@@ -289,6 +289,8 @@ emit_notification (OsProfile *self,
                    guint ticket)
 {
   OsNotification n = { notify_type, advise->client_token, mask, old_state, new_state, sequence };
+  /* Whoever hears it may remove the advise meanwhile. */
+  g_autoptr (OsAdvise) held = os_advise_ref (advise);
 
   os_manager_deliver (self->manager, self, advise, &n, ticket);
 }
