@@ -15,6 +15,8 @@ daemon.
 
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -129,6 +131,9 @@ def tearDownModule():
 class DaemonTestCase(dbusmock.DBusTestCase):
     '''The polkit mock and the daemon, with the helpers every test uses.'''
 
+    # The daemon's options besides --system --ephemeral --verbose.
+    daemon_args = ()
+
     @classmethod
     def setUpClass(cls):
         pass
@@ -147,7 +152,7 @@ class DaemonTestCase(dbusmock.DBusTestCase):
                                       None, Gio.DBusSignalFlags.NONE, self._on_polkit_called)
         self.polkit = None
         self.start_polkit()
-        self.daemon = self.start_daemon('--system')
+        self.daemon = self.start_daemon('--system', *self.daemon_args)
         self.client = self.new_client()
 
     def tearDown(self):
@@ -180,10 +185,10 @@ class DaemonTestCase(dbusmock.DBusTestCase):
         self.polkit = None
         self.wait_for_name(self.watcher, POLKIT_NAME, owned=False)
 
-    def start_daemon(self, bus_option):
+    def start_daemon(self, bus_option, *extra):
         log = tempfile.TemporaryFile(mode='w+')
         daemon = subprocess.Popen(
-            [os.environ['OFFLINE_STATED'], bus_option, '--ephemeral', '--verbose'],
+            [os.environ['OFFLINE_STATED'], bus_option, '--ephemeral', '--verbose', *extra],
             stdout=log, stderr=subprocess.STDOUT)
         self.daemons.append((daemon, log))
         if bus_option == '--system':
@@ -442,6 +447,50 @@ class OpenCallsTest(DaemonTestCase):
         self.assert_denied(self.wait_reply(reply, 'SetCurrentState to be refused'), SET_STATE)
         self.assertIn('interactive', reply.error.message)
         self.assertEqual(self.snapshot(), before)
+
+
+class StoppedClientTest(DaemonTestCase):
+    '''Issue 11, point 1: a client stopped at a breakpoint with 130 callback advises. The
+    Notify calls it never answers count against the bus's limit of calls awaiting replies
+    on the daemon's connection (128), which polkit's checks once shared: every state change
+    was refused. Now the client is cut off, and polkit is asked on a connection of its own.'''
+
+    daemon_args = ('--notify-timeout=200',)
+    TRANSITIONS = 40
+
+    def start_stopped_client(self, callbacks):
+        path = os.path.join(os.environ['G_TEST_BUILDDIR'], 'isolation-client')
+        client = subprocess.Popen([path, os.environ['DBUS_SYSTEM_BUS_ADDRESS'],
+                                   f'--callback={callbacks}'],
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.kill_client, client)
+        ready, _, _ = select.select([client.stdout], [], [], GUARD_S)
+        self.assertTrue(ready, 'the client did not advise in time')
+        self.assertEqual(client.stdout.readline().strip(), 'ready')
+        os.kill(client.pid, signal.SIGSTOP)
+        return client
+
+    def kill_client(self, client):
+        client.send_signal(signal.SIGCONT)
+        client.kill()
+        client.wait(timeout=GUARD_S)
+        client.stdout.close()
+
+    def test_state_changes_go_on(self):
+        self.allow(SET_STATE)
+        self.advise_by_signal(self.client)
+        self.start_stopped_client(130)
+        self.assertEqual(self.client.get(DEFAULT_PATH, OFFLINE_IFACE, 'AdviseCount'), 131)
+        for i in range(self.TRANSITIONS):
+            self.set_state(self.client, OFFLINE if i % 2 == 0 else ONLINE)
+        self.assertEqual(self.client.get(DEFAULT_PATH, OFFLINE_IFACE, 'Sequence'),
+                         self.TRANSITIONS)
+        self.wait_for_polkit_call(self.TRANSITIONS)
+        self.spin_until(lambda: len(self.client.signals) == 3 * self.TRANSITIONS,
+                        'every notification to the well-behaved client')
+        for i, note in enumerate(self.client.signals):
+            self.assertEqual((note[0], note[1], note[5]), (i % 3 + 1, 42, i // 3 + 1))
+        self.assertIn('Cut off', self.daemon_log())
 
 
 class ConcurrencyTest(DaemonTestCase):
