@@ -388,12 +388,18 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
   g_autoptr (OsClient) held = os_client_ref (client);
   gboolean ping = note->token == 0;
 
-  if (answer != OS_ANSWER_TAKEN)
-    g_debug ("%s: %s %s%s%s", client->name, ping ? "a ping" : "a Notify",
-             answer == OS_ANSWER_REFUSED ? "refused by the bus"
-             : answer == OS_ANSWER_LOST  ? "unanswered"
-                                         : "failed",
-             reason != NULL ? ": " : "", reason != NULL ? reason : "");
+  if (answer != OS_ANSWER_TAKEN &&
+      !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    {
+      /* The client chose the message: a line's worth, escaped. */
+      g_autofree char *why = os_log_excerpt (reason != NULL ? reason : "");
+
+      g_debug ("%s: %s %s%s%s", client->name, ping ? "a ping" : "a Notify",
+               answer == OS_ANSWER_REFUSED ? "refused by the bus"
+               : answer == OS_ANSWER_LOST  ? "unanswered"
+                                           : "failed",
+               reason != NULL ? ": " : "", why);
+    }
   g_queue_unlink (&client->awaiting, &note->link);
   refund (client, ping ? note->covers : 1, 1);
   if (ping)

@@ -52,8 +52,9 @@
 #define JOURNAL_BOUND_BYTES      (1024 * 1024)
 /* Case 8: RSS after 65,536 signal advises came and went, against RSS before they came. */
 #define FAN_OUT_RSS_BOUND_KIB (20 * 1024)
-/* Case 8: one BLOCK transition that sends 196,608 signals (not waited for). */
-#define FAN_OUT_TRANSITION_BOUND_MS 30000
+/* Case 8: one BLOCK transition that sends 196,608 signals (not waited for): it did not hang;
+ * under AddressSanitizer on a loaded machine it took more than 30 s. */
+#define FAN_OUT_TRANSITION_BOUND_MS 60000
 /* Only for "it did not hang" in the long cases: never a correctness bound. */
 #define LONG_WAIT_MS 60000
 
