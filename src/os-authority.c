@@ -31,6 +31,14 @@ struct _OsAuthority
 
 G_DEFINE_FINAL_TYPE (OsAuthority, os_authority, G_TYPE_OBJECT)
 
+enum
+{
+  SIGNAL_USER_LEARNT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 typedef struct
 {
   const char *interface;
@@ -279,6 +287,7 @@ lookup_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_variant_get (reply, "(u)", &uid);
   g_hash_table_insert (self->uids, g_strdup (sender), GUINT_TO_POINTER (uid));
+  g_signal_emit (self, signals[SIGNAL_USER_LEARNT], 0, sender, uid);
   release_held (self, sender, NULL);
 }
 
@@ -419,6 +428,9 @@ static void
 os_authority_class_init (OsAuthorityClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = os_authority_dispose;
+  signals[SIGNAL_USER_LEARNT] =
+      g_signal_new ("user-learnt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT);
 }
 
 static void

@@ -7,7 +7,10 @@
 
 G_BEGIN_DECLS
 
-/* Who may call what (the contract, §10). Every method handler of the bus layer hands its
+/* Signal "user-learnt" (const char *name, guint uid): the Unix user of a caller, learnt
+ * before any call of it that needed one goes on.
+ *
+ * Who may call what (the contract, §10). Every method handler of the bus layer hands its
  * call to os_authority_check() before it acts. One table gives, for each interface and
  * method, the polkit action that covers it, or none for a call open to everyone; a method
  * the table does not list is refused. Disabled (on the session bus), it lets every call

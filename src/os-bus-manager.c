@@ -216,6 +216,8 @@ on_name_owner_changed (GDBusConnection *connection,
     {
       os_manager_client_vanished (self->manager, name);
       os_authority_forget_caller (self->authority, name);
+      if (self->call_budget != NULL)
+        os_call_budget_forget (self->call_budget, name);
     }
 }
 
@@ -231,6 +233,8 @@ os_bus_manager_dispose (GObject *object)
   g_clear_pointer (&self->profiles, g_hash_table_unref);
   g_clear_object (&self->object_manager);
   g_clear_object (&self->manager);
+  if (self->authority != NULL)
+    g_signal_handlers_disconnect_by_data (self->authority, self);
   g_clear_object (&self->authority);
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (os_bus_manager_parent_class)->dispose (object);
@@ -306,6 +310,49 @@ send_ping (gpointer data, OsClient *client, OsNote *note)
 }
 
 static const OsTransport transport = { send_signal, send_call, send_ping };
+
+/* A busy caller's Unix user, for the budget of calls in flight per user. */
+typedef struct
+{
+  OsBusManager *self;
+  char *name;
+} CallerLookup;
+
+static void
+caller_identified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CallerLookup *lookup = user_data;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+  guint32 uid;
+
+  if (reply != NULL && lookup->self->call_budget != NULL)
+    {
+      g_variant_get (reply, "(u)", &uid);
+      os_call_budget_set_user (lookup->self->call_budget, lookup->name, uid);
+    }
+  g_object_unref (lookup->self);
+  g_free (lookup->name);
+  g_free (lookup);
+}
+
+static void
+on_user_learnt (OsAuthority *authority, const char *name, guint uid, OsBusManager *self)
+{
+  if (self->call_budget != NULL)
+    os_call_budget_set_user (self->call_budget, name, uid);
+}
+
+static void
+identify_caller (gpointer data, const char *name)
+{
+  OsBusManager *self = data;
+  CallerLookup *lookup = g_new0 (CallerLookup, 1);
+
+  lookup->self = g_object_ref (self);
+  lookup->name = g_strdup (name);
+  os_authority_lookup_user (self->authority, name, caller_identified, lookup);
+}
 
 typedef struct
 {
@@ -391,8 +438,10 @@ os_bus_manager_new (OsManager *manager,
       return NULL;
     }
   os_manager_set_transport (manager, &transport, self);
-  self->call_budget =
-      os_call_budget_start (connection, os_manager_get_limits (manager)->max_calls_per_connection);
+  g_signal_connect (self->authority, "user-learnt", G_CALLBACK (on_user_learnt), self);
+  self->call_budget = os_call_budget_start (
+      connection, os_manager_get_limits (manager)->max_calls_per_connection,
+      os_manager_get_limits (manager)->max_calls_per_user, identify_caller, self);
   return self;
 }
 

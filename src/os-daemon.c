@@ -96,6 +96,9 @@ static const LimitOption limit_options[] = {
     G_MAXUINT,
     "Calls of one connection the service holds unanswered; more are refused at once "
     "(default: 64)" },
+  { "--max-calls-per-user", G_STRUCT_OFFSET (OsLimits, max_calls_per_user), 1, G_MAXUINT,
+    "Calls of one Unix user's connections the service holds unanswered; more are refused at "
+    "once (default: 4096, or 512 with --system)" },
   { "--max-queued-per-connection", G_STRUCT_OFFSET (OsLimits, max_queued_per_connection), 1,
     G_MAXUINT, "Notifications toward one connection not yet taken (default: 4096)" },
   { "--max-queued-per-user", G_STRUCT_OFFSET (OsLimits, max_queued_per_user), 1, G_MAXUINT,
@@ -146,6 +149,7 @@ apply_bus_defaults (Options *options)
     { G_STRUCT_OFFSET (OsLimits, max_advises_per_user), OS_ADVISES_PER_USER_SYSTEM },
     { G_STRUCT_OFFSET (OsLimits, max_path_bytes_per_user), OS_PATH_BYTES_PER_USER_SYSTEM },
     { G_STRUCT_OFFSET (OsLimits, max_queued_per_user), OS_QUEUED_PER_USER_SYSTEM },
+    { G_STRUCT_OFFSET (OsLimits, max_calls_per_user), OS_CALLS_PER_USER_SYSTEM },
   };
 
   if (!options->system)

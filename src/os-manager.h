@@ -22,6 +22,7 @@ typedef struct _OsLimits
   guint max_path_bytes_per_connection;
   guint max_path_bytes_per_user;
   guint max_calls_per_connection;
+  guint max_calls_per_user;
   guint max_queued_per_connection;
   guint max_queued_per_user;
   guint max_notify_calls_per_connection;
@@ -44,6 +45,7 @@ typedef struct _OsLimits
 #define OS_ADVISES_PER_USER_SYSTEM      4096
 #define OS_PATH_BYTES_PER_USER_SYSTEM   262144
 #define OS_QUEUED_PER_USER_SYSTEM       16384
+#define OS_CALLS_PER_USER_SYSTEM        512
 #define OS_NOTIFY_CALLS_PER_USER_SYSTEM 32
 #define OS_NOTIFY_CALLS_SYSTEM          96
 
@@ -52,7 +54,7 @@ typedef struct _OsLimits
     .notify_timeout_ms = 5000, .max_advises_per_connection = 1024, .max_advises = 65536,           \
     .max_profiles = 256, .max_advises_per_user = 65536, .max_path_bytes_per_connection = 65536,    \
     .max_path_bytes_per_user = 4194304, .max_calls_per_connection = 64,                            \
-    .max_queued_per_connection = 4096, .max_queued_per_user = 131072,                              \
+    .max_calls_per_user = 4096, .max_queued_per_connection = 4096, .max_queued_per_user = 131072,  \
     .max_notify_calls_per_connection = OS_NOTIFY_CALLS_PER_CONNECTION_SESSION,                     \
     .max_notify_calls_per_user = OS_NOTIFY_CALLS_PER_USER_SESSION,                                 \
     .max_notify_calls = OS_NOTIFY_CALLS_SESSION, .cut_off_grace_ms = 10000,                        \

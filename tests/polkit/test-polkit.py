@@ -493,6 +493,42 @@ class StoppedClientTest(DaemonTestCase):
         self.assertIn('Cut off', self.daemon_log())
 
 
+class CallsPerUserTest(DaemonTestCase):
+    '''Issue 11: calls in flight per Unix user. polkit holds every check of set-state, so
+    each SetCurrentState stays in flight; past --max-calls-per-user of one user's calls the
+    next are refused at once, naming the option, whichever of its connections sends them.'''
+
+    daemon_args = ('--max-calls-per-connection=32', '--max-calls-per-user=24')
+
+    def set_state_async(self, client):
+        return client.call_async(DEFAULT_PATH, OFFLINE_IFACE, 'SetCurrentState', '(uuu)',
+                                 (BLOCK, 0x3, OFFLINE))
+
+    def test_refused_past_the_user_budget(self):
+        self.allow(SET_STATE)
+        self.polkit_mock.SimulateHangActions(dbus.Array([SET_STATE], signature='s'))
+        first = self.new_client()
+        second = self.new_client()
+        # An Advise is answered once the daemon knows whose its caller is.
+        self.advise_by_signal(first)
+        self.advise_by_signal(second)
+        waiting = [self.set_state_async(first) for _ in range(20)]
+        self.wait_for_polkit_call(20)
+        more = [self.set_state_async(second) for _ in range(10)]
+        self.wait_for_polkit_call(24)
+        refused = [self.wait_reply(reply, 'a refusal') for reply in more[4:]]
+        for reply in refused:
+            self.assertEqual(reply.error_name(), 'org.freedesktop.DBus.Error.LimitsExceeded')
+            self.assertIn('--max-calls-per-user', reply.error.message)
+        self.assertTrue(all(not reply.done for reply in waiting + more[:4]))
+        # Answered, they make room again.
+        self.polkit_mock.SimulateHangActions(dbus.Array([], signature='s'))
+        self.polkit_mock.ReleaseHangingCalls()
+        for reply in waiting + more[:4]:
+            self.wait_reply(reply, 'the calls polkit held')
+        self.set_state(second, ONLINE)
+
+
 class ConcurrencyTest(DaemonTestCase):
     '''What happens while polkit decides.'''
 
