@@ -931,6 +931,22 @@ on_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
+harness_call_begin_full (GDBusConnection *connection,
+                         const char *path,
+                         const char *interface,
+                         const char *method,
+                         GVariant *parameters,
+                         guint timeout_ms,
+                         HarnessPending *pending)
+{
+  memset (pending, 0, sizeof *pending);
+  g_dbus_connection_call (connection, OFFLINE_STATE_BUS_NAME,
+                          path ? path : OFFLINE_STATE_MANAGER_PATH, interface, method, parameters,
+                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_ms, NULL, on_call_done,
+                          pending);
+}
+
+void
 harness_call_begin (GDBusConnection *connection,
                     const char *path,
                     const char *interface,
@@ -938,11 +954,8 @@ harness_call_begin (GDBusConnection *connection,
                     GVariant *parameters,
                     HarnessPending *pending)
 {
-  memset (pending, 0, sizeof *pending);
-  g_dbus_connection_call (connection, OFFLINE_STATE_BUS_NAME,
-                          path ? path : OFFLINE_STATE_MANAGER_PATH, interface, method, parameters,
-                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL,
-                          on_call_done, pending);
+  harness_call_begin_full (connection, path, interface, method, parameters, CALL_TIMEOUT_MS,
+                           pending);
 }
 
 void

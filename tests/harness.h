@@ -217,6 +217,14 @@ void harness_call_begin (GDBusConnection *connection,
                          const char *method,
                          GVariant *parameters,
                          HarnessPending *pending);
+/* The same, with a D-Bus time-out of @timeout_ms rather than the harness's 30 s. */
+void harness_call_begin_full (GDBusConnection *connection,
+                              const char *path,
+                              const char *interface,
+                              const char *method,
+                              GVariant *parameters,
+                              guint timeout_ms,
+                              HarnessPending *pending);
 void harness_pending_clear (HarnessPending *pending);
 void harness_set_state_begin (GDBusConnection *connection,
                               const char *path,
