@@ -412,7 +412,11 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
   os_manager_return_call_slot (client->manager, answer == OS_ANSWER_REFUSED,
                                answer == OS_ANSWER_TAKEN);
   if (ping && answer == OS_ANSWER_REFUSED)
-    client->unpinged += note->covers;
+    {
+      /* Still unconfirmed: the next ping covers them. */
+      client->unpinged += note->covers;
+      charge (client, note->covers, 0);
+    }
   if (!ping && answer == OS_ANSWER_REFUSED && !note->refused && !client->cut_off &&
       !client->forgotten)
     {
