@@ -309,7 +309,35 @@ send_ping (gpointer data, OsClient *client, OsNote *note)
                                              ping_done, note);
 }
 
-static const OsTransport transport = { send_signal, send_call, send_ping };
+typedef struct
+{
+  GSourceOnceFunc func;
+  gpointer user_data;
+} WhenSent;
+
+static void
+flushed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree WhenSent *when = user_data;
+  g_autoptr (GError) error = NULL;
+
+  /* A connection that is closing has nothing more to write: go on all the same. */
+  g_dbus_connection_flush_finish (G_DBUS_CONNECTION (source), result, &error);
+  when->func (when->user_data);
+}
+
+static void
+when_sent (gpointer data, GSourceOnceFunc func, gpointer user_data)
+{
+  OsBusManager *self = data;
+  WhenSent *when = g_new (WhenSent, 1);
+
+  when->func = func;
+  when->user_data = user_data;
+  g_dbus_connection_flush (self->connection, NULL, flushed, when);
+}
+
+static const OsTransport transport = { send_signal, send_call, send_ping, when_sent };
 
 /* A busy caller's Unix user, for the budget of calls in flight per user. */
 typedef struct

@@ -6,6 +6,7 @@
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-error.h"
+#include "os-timeout.h"
 
 struct _OsNote
 {
@@ -153,7 +154,6 @@ on_grace_over (gpointer user_data)
 {
   OsClient *client = user_data;
 
-  client->grace_id = 0;
   if (client->manager == NULL || !client->cut_off)
     return;
   g_message ("Removing the %u advises of %s: it took no notifications for %u ms after it was "
@@ -181,7 +181,7 @@ cut_off (OsClient *client, const char *why)
   /* Its calls still count until answered, but no transition waits for them. */
   for (GList *l = client->awaiting.head; l != NULL; l = l->next)
     release (l->data);
-  client->grace_id = g_timeout_add_once (limits->cut_off_grace_ms, on_grace_over, client);
+  os_timeout_add_fair (&client->grace_id, limits->cut_off_grace_ms, on_grace_over, client);
   /* Signals sent before: only an answered ping can show it has read them. */
   maybe_ping (client);
 }
@@ -469,10 +469,7 @@ oldest_owed (OsClient *client)
 static void
 on_deadline (gpointer user_data)
 {
-  OsClient *client = user_data;
-
-  client->deadline_id = 0;
-  arm_deadline (client);
+  arm_deadline (user_data);
 }
 
 static void
@@ -498,8 +495,8 @@ arm_deadline (OsClient *client)
       return;
     }
   if (client->deadline_id == 0)
-    client->deadline_id =
-        g_timeout_add_once ((oldest + timeout_us - now) / 1000 + 1, on_deadline, client);
+    os_timeout_add_fair (&client->deadline_id, (oldest + timeout_us - now) / 1000 + 1, on_deadline,
+                         client);
 }
 
 void

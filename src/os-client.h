@@ -71,6 +71,8 @@ typedef struct
   void (*send_call) (
       gpointer data, OsClient *client, OsAdvise *advise, const OsNotification *n, OsNote *note);
   void (*send_ping) (gpointer data, OsClient *client, OsNote *note);
+  /* Calls @func once everything sent so far has been written to the bus. */
+  void (*when_sent) (gpointer data, GSourceOnceFunc func, gpointer user_data);
 } OsTransport;
 
 struct _OsClient

@@ -67,5 +67,8 @@ void os_manager_wait_for_room (OsManager *self, OsClient *client);
 /* @client's last reference is going. */
 void os_manager_client_freed (OsManager *self, OsClient *client);
 const OsTransport *os_manager_get_transport (OsManager *self, gpointer *data);
+/* Calls @func once what was sent so far has been written out (at the next idle where there is
+ * no transport). */
+void os_manager_when_sent (OsManager *self, GSourceOnceFunc func, gpointer user_data);
 
 G_END_DECLS

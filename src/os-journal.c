@@ -390,8 +390,8 @@ void
 os_journal_rewrite (OsJournal *self)
 {
   g_autoptr (GPtrArray) records = self->snapshot (self->snapshot_data);
-  g_autoptr (GError) error = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *temporary = NULL;
   gsize length;
 
   g_ptr_array_sort (records, compare_tokens);
@@ -410,16 +410,23 @@ os_journal_rewrite (OsJournal *self)
       fail (self, "create the folder of", errno);
       return;
     }
-  /* Atomic (a rename), not durable: the runtime folder does not outlive the machine. */
-  if (!g_file_set_contents_full (self->path, text, length, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                 &error))
+  /* Atomic (a rename), not durable: the runtime folder does not outlive the machine, so a
+   * sync would buy nothing, and would stall the main loop for as long as the disk takes. The
+   * file written stays open for the appends that follow. */
+  temporary = g_strconcat (self->path, ".XXXXXX", NULL);
+  self->fd = g_mkstemp_full (temporary, O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+  if (self->fd < 0)
     {
-      g_warning ("Could not write %s: %s", self->path, error->message);
+      fail (self, "create a new", errno);
       return;
     }
-  self->fd = g_open (self->path, O_WRONLY | O_APPEND | O_CLOEXEC, 0);
-  if (self->fd < 0)
-    fail (self, "open", errno);
+  if (!write_all (self->fd, text, length) || g_rename (temporary, self->path) < 0)
+    {
+      int saved_errno = errno;
+
+      g_unlink (temporary);
+      fail (self, "write", saved_errno);
+    }
 }
 
 /* One whole line per write(2): a killed process leaves no line half-written. A line cut

@@ -827,6 +827,15 @@ os_manager_get_transport (OsManager *self, gpointer *data)
 }
 
 void
+os_manager_when_sent (OsManager *self, GSourceOnceFunc func, gpointer user_data)
+{
+  if (self->transport != NULL)
+    self->transport->when_sent (self->transport_data, func, user_data);
+  else
+    g_idle_add_once (func, user_data);
+}
+
+void
 os_manager_deliver (
     OsManager *self, OsProfile *profile, OsAdvise *advise, const OsNotification *n, guint ticket)
 {

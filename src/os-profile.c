@@ -7,7 +7,11 @@
 #include "os-core-private.h"
 #include "os-error.h"
 #include "os-store.h"
+#include "os-timeout.h"
 #include "os-validate.h"
+
+/* Subscribers notified in one go (one main-loop iteration) of a phase. */
+#define PHASE_SLICE 256
 
 /* One transition (§5 of the contract). */
 typedef struct
@@ -20,6 +24,7 @@ typedef struct
   guint ticket;        /* of the phase: replies to an earlier phase do not count */
   guint n_awaiting;    /* callback replies the phase still waits for */
   gboolean sending;
+  guint next; /* the subscriber the phase goes on with (see send_slice()) */
   guint timeout_id;
   guint delay_id;
   GPtrArray *waiters; /* GTasks of BLOCK callers */
@@ -301,7 +306,6 @@ on_notify_timeout (gpointer user_data)
   OsProfile *self = user_data;
   Transition *t = self->transition;
 
-  t->timeout_id = 0;
   /* Cutting a client off releases its other advises: nothing moves on before the end. */
   t->sending = TRUE;
   for (guint i = 0; i < t->subscribers->len; i++)
@@ -321,17 +325,31 @@ on_notify_timeout (gpointer user_data)
   advance (self);
 }
 
+static void send_slice (OsProfile *self);
+
 static void
-send_phase (OsProfile *self, guint notify_type)
+on_slice_sent (gpointer user_data)
+{
+  g_autoptr (OsProfile) self = user_data;
+
+  /* The profile may have been disposed meanwhile, at shutdown. */
+  if (self->transition != NULL && self->transition->sending)
+    send_slice (self);
+}
+
+/* Sends the phase to the next PHASE_SLICE subscribers. A big fan-out goes on only once the
+ * transport has written the slice before it: calls of other clients are served between two
+ * slices, and their replies wait behind one slice at most, not behind every notification of
+ * the phase. */
+static void
+send_slice (OsProfile *self)
 {
   Transition *t = self->transition;
+  guint end = MIN (t->next + PHASE_SLICE, t->subscribers->len);
 
-  t->phase = notify_type;
-  t->ticket = next_ticket (self);
-  t->sending = TRUE;
-  for (guint i = 0; i < t->subscribers->len; i++)
+  for (; t->next < end; t->next++)
     {
-      OsAdvise *advise = subscriber (self, i);
+      OsAdvise *advise = subscriber (self, t->next);
 
       if (advise == NULL || !os_client_takes_notifications (advise->client))
         continue;
@@ -340,14 +358,31 @@ send_phase (OsProfile *self, guint notify_type)
           advise->awaiting = TRUE;
           t->n_awaiting++;
         }
-      emit_notification (self, advise, notify_type, MAPIOFFLINE_STATE_OFFLINE_MASK, t->old_state,
+      emit_notification (self, advise, t->phase, MAPIOFFLINE_STATE_OFFLINE_MASK, t->old_state,
                          t->new_state, t->sequence, t->ticket);
+    }
+  if (t->next < t->subscribers->len)
+    {
+      os_manager_when_sent (self->manager, on_slice_sent, g_object_ref (self));
+      return;
     }
   t->sending = FALSE;
   if (t->n_awaiting > 0)
-    t->timeout_id = g_timeout_add_once (os_manager_get_limits (self->manager)->notify_timeout_ms,
-                                        on_notify_timeout, self);
+    os_timeout_add_fair (&t->timeout_id, os_manager_get_limits (self->manager)->notify_timeout_ms,
+                         on_notify_timeout, self);
   advance (self);
+}
+
+static void
+send_phase (OsProfile *self, guint notify_type)
+{
+  Transition *t = self->transition;
+
+  t->phase = notify_type;
+  t->ticket = next_ticket (self);
+  t->sending = TRUE;
+  t->next = 0;
+  send_slice (self);
 }
 
 static void

@@ -24,7 +24,9 @@ typedef struct
   GArray *call_log;   /* OsNotification of every Notify sent */
   const char *silent; /* the client whose calls go to @held, not answered by run_answering() */
   GPtrArray *held;
-  gboolean done; /* the BLOCK transition ended */
+  gboolean done;             /* the BLOCK transition ended */
+  GSourceOnceFunc when_sent; /* waits for the test to say that all was written */
+  gpointer when_sent_data;
 } Fixture;
 
 static void
@@ -53,7 +55,27 @@ record_ping (gpointer data, OsClient *client, OsNote *note)
   g_ptr_array_add (f->pings, note);
 }
 
-static const OsTransport transport = { record_signal, record_call, record_ping };
+static void
+record_when_sent (gpointer data, GSourceOnceFunc func, gpointer user_data)
+{
+  Fixture *f = data;
+
+  g_assert_null (f->when_sent);
+  f->when_sent = func;
+  f->when_sent_data = user_data;
+}
+
+/* The transport has written what it was given. */
+static void
+all_sent (Fixture *f)
+{
+  GSourceOnceFunc func = g_steal_pointer (&f->when_sent);
+
+  g_assert_nonnull (func);
+  func (f->when_sent_data);
+}
+
+static const OsTransport transport = { record_signal, record_call, record_ping, record_when_sent };
 
 static void
 setup_with (Fixture *f, const OsLimits *limits)
@@ -100,7 +122,12 @@ teardown (Fixture *f, gconstpointer data)
   answer_all (f->pings, OS_ANSWER_LOST);
   answer_all (f->held, OS_ANSWER_LOST);
   while (os_profile_get_transitioning (f->profile))
-    g_main_context_iteration (NULL, TRUE);
+    {
+      if (f->when_sent != NULL)
+        all_sent (f);
+      else
+        g_main_context_iteration (NULL, TRUE);
+    }
   g_clear_object (&f->manager);
   g_ptr_array_unref (f->calls);
   g_ptr_array_unref (f->pings);
@@ -331,6 +358,48 @@ test_refusals (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->call_log->len, ==, 5); /* START ×3 (one again), STATECHANGE, DONE */
 }
 
+/* A phase to many subscribers goes out a slice at a time, each once the transport has
+ * written the one before: other clients' calls are served between slices. */
+static void
+test_fan_out_in_slices (Fixture *f, gconstpointer data)
+{
+  const OsLimits limits = { .notify_timeout_ms = TIMEOUT_MS };
+  /* 600 = 256 + 256 + 88: two waits in each of the three phases; the last slice of one
+   * phase and the first of the next go out together. */
+  const guint sent_at_wait[] = { 256, 512, 856, 1112, 1456, 1712 };
+  guint sent, slices = 0;
+
+  teardown (f, NULL);
+  setup_with (f, &limits);
+  for (guint i = 0; i < 600; i++)
+    {
+      g_autofree char *owner = g_strdup_printf (":1.%u", 1 + i % 3);
+
+      advise (f, owner, 1000, "/");
+    }
+  start_transition (f);
+  while (!f->done)
+    {
+      if (f->when_sent == NULL)
+        {
+          g_main_context_iteration (NULL, TRUE);
+          continue;
+        }
+      /* Nothing more goes out until this slice is written. */
+      g_assert_cmpuint (slices, <, G_N_ELEMENTS (sent_at_wait));
+      g_assert_cmpuint (f->signals->len, ==, sent_at_wait[slices]);
+      sent = f->signals->len;
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpuint (f->signals->len, ==, sent);
+      slices++;
+      all_sent (f);
+    }
+  g_assert_cmpuint (f->signals->len, ==, 3 * 600);
+  g_assert_cmpuint (slices, ==, G_N_ELEMENTS (sent_at_wait));
+  for (guint i = 0; i < f->signals->len; i++)
+    g_assert_cmpuint (g_array_index (f->signals, OsNotification, i).notify_type, ==, 1 + i / 600);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -343,6 +412,7 @@ main (int argc, char **argv)
   ADD ("cut-off", test_cut_off);
   ADD ("forgiven", test_forgiven);
   ADD ("signals-and-pings", test_signals_and_pings);
+  ADD ("fan-out-in-slices", test_fan_out_in_slices);
   ADD ("advise-budgets", test_advise_budgets);
   ADD ("refusals", test_refusals);
 #undef ADD

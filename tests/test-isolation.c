@@ -57,7 +57,7 @@
 #define LONG_PATHS_RSS_BOUND_KIB (30 * 1024)
 #define JOURNAL_BOUND_BYTES      (1024 * 1024)
 /* Case 8: RSS after 65,536 signal advises came and went, against RSS before they came. */
-#define FAN_OUT_RSS_BOUND_KIB (20 * 1024)
+#define FAN_OUT_RSS_BOUND_KIB (6 * 1024)
 /* Case 8: one BLOCK transition that sends 196,608 signals (not waited for): it did not hang.
  * 7 s in the plain build; more than 30 s under AddressSanitizer. */
 #define FAN_OUT_TRANSITION_BOUND_MS 90000
@@ -1459,7 +1459,9 @@ static const CaseSpec fan_out_spec = {
    * AddressSanitizer, more than the default --notify-timeout). */
   { SYSTEM_DEFAULTS, "--max-advises=65600", "--max-advises-per-user=65600",
     "--max-queued-per-user=262144", "--notify-timeout=60000", NULL },
-  FLOOD_LATENCY_BOUND_MS,
+  /* The daemon sends a phase a slice at a time, and serves calls between two slices: the
+   * bystanders wait as they would anywhere else, behind neither the Advise calls (each
+   * connection has at most --max-calls-per-connection in flight) nor the fan-out. */
 };
 
 int

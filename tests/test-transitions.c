@@ -6,6 +6,8 @@
  * during a transition, and PropertiesChanged, against the real daemon on a private bus: a fresh
  * bus and daemon for every case. The rules of Advise and Unadvise are in test-advise.c.
  */
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transition-clients.h"
@@ -488,6 +490,76 @@ test_silent_callback (Harness *h, gconstpointer data)
   g_dbus_connection_signal_unsubscribe (other, id);
 }
 
+/* 6b. The daemon's own stall is not the client's fault: a callback that answers while the
+ * daemon is stopped (a debugger, a slow disk under its main loop), for longer than the
+ * time-out, is answered in time. The time-out, due when the daemon resumes, waits for the
+ * answer already in its socket; the client keeps its advise and hears the whole transition. */
+
+static void
+test_daemon_stalled (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr (GDBusConnection) other = harness_connect (h);
+  g_autoptr (HarnessRecorder) callback =
+      harness_recorder_new_callback (h->client, "/test/stalled", HARNESS_SILENT, 0);
+  g_autoptr (HarnessRecorder) watcher = harness_recorder_new_signal (other, path);
+  g_autoptr (GError) error = NULL;
+  pid_t daemon = atoi (g_subprocess_get_identifier (h->daemon));
+  g_autoptr (GInputStream) log = NULL;
+  char text[16384];
+  gsize length;
+  HarnessPending pending;
+
+  harness_advise (h->client, path, 1, "/test/stalled");
+  harness_advise (other, path, 2, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  harness_set_state_begin (other, path, BLOCK, OFFLINE, &pending);
+  harness_wait_count (&callback->n_notes, 1, WAIT_MS);
+  /* START has reached the callback; the daemon stops before the answer reaches it. */
+  g_assert_cmpint (kill (daemon, SIGSTOP), ==, 0);
+  callback->mode = HARNESS_REPLY;
+  g_dbus_method_invocation_return_value (g_ptr_array_steal_index (callback->kept, 0), NULL);
+  g_assert_true (g_dbus_connection_flush_sync (h->client, NULL, &error));
+  g_assert_no_error (error);
+  /* The stall itself, three times --notify-timeout: what this case is about, not a wait for
+   * something to happen. */
+  g_usleep (3 * 300 * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (kill (daemon, SIGCONT), ==, 0);
+
+  harness_wait_flag (&pending.done, WAIT_MS);
+  g_assert_no_error (pending.error);
+  settle (h->client, path);
+  settle (other, path);
+  assert_transition (callback, 0, 1, ONLINE, OFFLINE, 1);
+  assert_transition (watcher, 0, 2, ONLINE, OFFLINE, 1);
+  g_assert_cmpuint (callback->n_notes, ==, 3);
+  /* Not cut off: still advised, and the next transition reaches it. */
+  assert_advise_count (other, path, 2);
+  harness_pending_clear (&pending);
+  harness_set_state_begin (other, path, BLOCK, ONLINE, &pending);
+  harness_wait_flag (&pending.done, WAIT_MS);
+  g_assert_no_error (pending.error);
+  settle (h->client, path);
+  g_assert_cmpuint (callback->n_notes, ==, 6);
+  assert_transition (callback, 3, 1, OFFLINE, ONLINE, 2);
+  harness_pending_clear (&pending);
+  /* Not even for a moment: cut off, it would have been taken back on its answer. */
+  log = g_object_ref (g_subprocess_get_stderr_pipe (h->daemon));
+  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  g_assert_true (g_input_stream_read_all (log, text, sizeof text - 1, &length, NULL, &error));
+  g_assert_no_error (error);
+  text[length] = '\0';
+  g_assert_null (strstr (text, "Cut off"));
+  g_assert_nonnull (strstr (text, "Stopping"));
+}
+
+static void
+setup_short_timeout_with_log (Harness *h, gconstpointer data)
+{
+  static const char *const args[] = { "--notify-timeout=300", "--cut-off-grace=300", NULL };
+
+  harness_setup_full (h, HARNESS_STDERR_PIPE, args);
+}
+
 /* 7. A callback that fails is unadvised. */
 
 static void
@@ -927,6 +999,7 @@ main (int argc, char **argv)
   ADD ("pending-from-handler", harness_fixture_setup, test_pending_from_handler);
   ADD ("slow-callback", harness_fixture_setup, test_slow_callback);
   ADD ("silent-callback", setup_short_timeout_and_grace, test_silent_callback);
+  ADD ("daemon-stalled", setup_short_timeout_with_log, test_daemon_stalled);
   ADD ("failing-callback", harness_fixture_setup, test_failing_callback);
   ADD ("missing-callback-object", harness_fixture_setup, test_missing_callback_object);
   ADD ("closed-connection", harness_fixture_setup, test_closed_connection);
