@@ -474,6 +474,15 @@ os_bus_manager_new (OsManager *manager,
 }
 
 void
+os_bus_manager_stop_serving (OsBusManager *self)
+{
+  if (self->object_manager != NULL)
+    g_dbus_object_manager_server_set_connection (self->object_manager, NULL);
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+void
 os_bus_manager_unexport (OsBusManager *self)
 {
   g_clear_pointer (&self->call_budget, os_call_budget_stop);

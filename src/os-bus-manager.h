@@ -27,7 +27,10 @@ OsBusManager *os_bus_manager_new (OsManager *manager,
 /* Asks the bus for the Unix user of each client whose advises were restored. */
 void os_bus_manager_identify_clients (OsBusManager *self);
 
-/* Takes every object off the bus. */
+/* Takes no new call: the objects leave the bus. What is under way goes on (notifications,
+ * their answers, replies). */
+void os_bus_manager_stop_serving (OsBusManager *self);
+/* Takes every object off the bus, and stops everything else. */
 void os_bus_manager_unexport (OsBusManager *self);
 
 G_END_DECLS

@@ -67,6 +67,22 @@ void os_manager_wait_for_room (OsManager *self, OsClient *client);
 /* @client's last reference is going. */
 void os_manager_client_freed (OsManager *self, OsClient *client);
 const OsTransport *os_manager_get_transport (OsManager *self, gpointer *data);
+
+/* Persisted state changes on disk first: @done hears whether @record's change (see
+ * os_store_change()) is on disk, and only then is it made in memory, by whoever asked. At once
+ * when nothing is kept on disk. */
+void os_manager_record_change (OsManager *self,
+                               OsChangeKind kind,
+                               const OsProfileRecord *record,
+                               OsStoreDone done,
+                               gpointer user_data);
+/* @what (one line) is in memory only, since a write failed with @error: it is saved with the
+ * next write that succeeds, tried again meanwhile. */
+void os_manager_note_unsaved (OsManager *self, const char *what, const GError *error);
+/* IOError for @what, which the disk did not take (@cause) and which was not made. */
+void os_manager_set_disk_error (GError **error, const char *what, const GError *cause);
+/* A profile whose removal is being written starts nothing and takes no other change. */
+void os_profile_set_removing (OsProfile *self, gboolean removing);
 /* Calls @func once what was sent so far has been written out (at the next idle where there is
  * no transport). */
 void os_manager_when_sent (OsManager *self, GSourceOnceFunc func, gpointer user_data);

@@ -7,10 +7,12 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "offline-state.h"
 #include "os-bus-manager.h"
 #include "os-daemon.h"
+#include "os-files.h"
 #include "os-manager.h"
 #include "os-network.h"
 #include "os-validate.h"
@@ -48,7 +50,30 @@ typedef struct
   char *bus_id;
   gboolean bus_closed; /* the bus connection closed under the daemon */
   int status;
+  char *state_dir;   /* NULL: --ephemeral */
+  char *runtime_dir; /* NULL: --ephemeral */
+  int state_lock;    /* the locks held on those folders, or -1 */
+  int runtime_lock;
+  guint lock_wait_id; /* the bound of the wait for the folders, with --replace */
+  gboolean serving;   /* the state is loaded and the objects are on the bus */
+  gboolean stopping;  /* the main loop was told to quit */
+  gboolean draining;  /* taking no new call, waiting for the transitions in progress */
+  int drain_status;
+  guint drain_id;
 } Daemon;
+
+/* How long the daemon waits for the transitions in progress when it is told to stop or has
+ * lost its name, beyond their own bounds, for the last write. */
+#define DRAIN_SLACK_MS 5000
+
+/* Deciding whether a bus whose connection closed is gone (bus_is_gone()). */
+#define PROBE_ATTEMPTS    5
+#define PROBE_INTERVAL_MS 100
+#define PROBE_TIMEOUT_MS  1000
+
+/* Saving what is in memory only, at exit (save_what_is_unsaved()). */
+#define SAVE_ATTEMPTS_AT_EXIT    3
+#define SAVE_INTERVAL_AT_EXIT_MS 500
 
 static gboolean
 parse_uint (const char *option, const char *value, guint min, guint max, guint *out, GError **error)
@@ -264,7 +289,77 @@ static void
 stop (Daemon *daemon, int status)
 {
   daemon->status = status;
+  daemon->stopping = TRUE;
+  g_clear_handle_id (&daemon->drain_id, g_source_remove);
+  g_clear_handle_id (&daemon->lock_wait_id, g_source_remove);
+  if (daemon->manager != NULL)
+    os_manager_when_idle (daemon->manager, NULL, NULL);
   g_main_loop_quit (daemon->loop);
+}
+
+static void
+drained (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  stop (daemon, daemon->drain_status);
+}
+
+static void
+on_drain_timeout (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  daemon->drain_id = 0;
+  g_warning ("Stopping without waiting any longer for the transition in progress");
+  stop (daemon, daemon->drain_status);
+}
+
+/* The longest the transitions in progress can take: three phases of --notify-timeout each, the
+ * emulated delay, and their write. */
+static guint
+drain_bound_ms (Daemon *daemon)
+{
+  g_auto (GStrv) names = os_manager_dup_profile_names (daemon->manager);
+  guint delay = 0;
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      OsProfile *profile = os_manager_lookup (daemon->manager, names[i]);
+
+      if (os_profile_get_transitioning (profile))
+        delay = MAX (delay, os_profile_get_transition_delay (profile));
+    }
+  return 3 * daemon->options.limits.notify_timeout_ms + delay + DRAIN_SLACK_MS;
+}
+
+/* Stops taking calls, lets the transitions in progress end (their BLOCK callers answered,
+ * their subscribers told DONE) and the last write complete, then stops with @status. Asked
+ * again, it stops at once. */
+static void
+drain (Daemon *daemon, int status)
+{
+  guint bound;
+
+  if (daemon->draining)
+    {
+      g_message ("Stopping at once");
+      stop (daemon, daemon->drain_status);
+      return;
+    }
+  daemon->draining = TRUE;
+  daemon->drain_status = status;
+  if (daemon->bus_manager != NULL)
+    os_bus_manager_stop_serving (daemon->bus_manager);
+  if (daemon->manager == NULL || os_manager_is_idle (daemon->manager))
+    {
+      stop (daemon, status);
+      return;
+    }
+  bound = drain_bound_ms (daemon);
+  g_message ("Waiting for the transition in progress to end, at most %u ms", bound);
+  daemon->drain_id = g_timeout_add_once (bound, on_drain_timeout, daemon);
+  os_manager_when_idle (daemon->manager, drained, daemon);
 }
 
 static gboolean
@@ -273,9 +368,19 @@ on_quit_signal (gpointer user_data)
   Daemon *daemon = user_data;
 
   g_message ("Stopping");
-  stop (daemon, EXIT_SUCCESS);
+  drain (daemon, EXIT_SUCCESS);
   return G_SOURCE_CONTINUE;
 }
+
+/* The daemon reads its options once, and its state only at start: a hang-up changes nothing. */
+static gboolean
+on_hangup (gpointer user_data)
+{
+  g_message ("SIGHUP: nothing to reload; going on");
+  return G_SOURCE_CONTINUE;
+}
+
+static void take_folders (Daemon *daemon);
 
 static void
 on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
@@ -284,6 +389,12 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
 
   daemon->name_acquired = TRUE;
   g_debug ("Owns %s", name);
+  /* With --replace, the name comes first, then the folders, once the old instance lets go. */
+  if (!daemon->serving)
+    {
+      take_folders (daemon);
+      return;
+    }
   /* Only the instance that serves the bus writes the advise journal. */
   if (daemon->restored)
     os_manager_keep_advises (daemon->manager);
@@ -300,13 +411,18 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
       stop (daemon, EXIT_FAILURE);
       return;
     }
-  if (daemon->name_acquired)
-    g_printerr ("offline-stated: lost the name %s to another instance\n", name);
-  else
-    g_printerr ("offline-stated: could not own %s: another instance runs (use --replace to "
-                "take over)\n",
-                name);
-  stop (daemon, EXIT_FAILURE);
+  if (!daemon->name_acquired)
+    {
+      g_printerr ("offline-stated: could not own %s: another instance runs (use --replace to "
+                  "take over)\n",
+                  name);
+      stop (daemon, EXIT_FAILURE);
+      return;
+    }
+  /* Replaced: what was under way ends and is written, and the folders are let go for the new
+   * instance, which waits for them. */
+  g_printerr ("offline-stated: lost the name %s to another instance\n", name);
+  drain (daemon, EXIT_FAILURE);
 }
 
 static void
@@ -335,6 +451,8 @@ own_name (Daemon *daemon)
                                     on_name_acquired, on_name_lost, daemon, NULL);
 }
 
+static void serve (Daemon *daemon);
+
 /* The clients on the bus now; the NameOwnerChanged subscription already in place tells of
  * those that leave after this answer, so none is restored after it has gone. */
 static void
@@ -344,25 +462,21 @@ on_names_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply =
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  g_autofree char *runtime_dir = NULL;
   g_autofree const char **names = NULL;
 
-  /* The loop ended while the bus answered: the daemon is shutting down. */
-  if (!g_main_loop_is_running (daemon->loop))
+  if (daemon->stopping)
     return;
   if (reply == NULL)
     {
       g_warning ("No advises restored: cannot list the names on the bus: %s", error->message);
-      own_name (daemon);
+      serve (daemon);
       return;
     }
   g_variant_get (reply, "(^a&s)", &names);
-  runtime_dir = daemon->options.runtime_dir ? g_strdup (daemon->options.runtime_dir)
-                                            : default_runtime_dir (&daemon->options);
-  os_manager_restore_advises (daemon->manager, runtime_dir, daemon->bus_id, names);
+  os_manager_restore_advises (daemon->manager, daemon->runtime_dir, daemon->bus_id, names);
   os_bus_manager_identify_clients (daemon->bus_manager);
   daemon->restored = TRUE;
-  own_name (daemon);
+  serve (daemon);
 }
 
 static void
@@ -373,13 +487,12 @@ on_bus_id (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GVariant) reply =
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
 
-  /* The loop ended while the bus answered: the daemon is shutting down. */
-  if (!g_main_loop_is_running (daemon->loop))
+  if (daemon->stopping)
     return;
   if (reply == NULL)
     {
       g_warning ("No advises restored: cannot read the bus's ID: %s", error->message);
-      own_name (daemon);
+      serve (daemon);
       return;
     }
   g_variant_get (reply, "(s)", &daemon->bus_id);
@@ -388,16 +501,183 @@ on_bus_id (GObject *source, GAsyncResult *result, gpointer user_data)
                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_names_listed, daemon);
 }
 
+/* The state is loaded and the advises restored: the name is owned next, or, with --replace,
+ * it was owned first, and the journal is kept from now on. */
+static void
+serve (Daemon *daemon)
+{
+  daemon->serving = TRUE;
+  if (!daemon->name_acquired)
+    own_name (daemon);
+  else if (daemon->restored)
+    os_manager_keep_advises (daemon->manager);
+}
+
+/* Loads the state (the folders are this instance's now), puts the objects on the bus,
+ * restores the advises. */
+static void
+load (Daemon *daemon)
+{
+  Options *options = &daemon->options;
+  g_autoptr (GError) error = NULL;
+
+  daemon->manager = os_manager_new (&options->limits, daemon->state_dir);
+  os_manager_load (daemon->manager);
+  /* Objects first, then the name: a client that enumerates at once sees them all. */
+  daemon->bus_manager = os_bus_manager_new (daemon->manager, daemon->connection,
+                                            !options->no_emulation, options->system, &error);
+  if (daemon->bus_manager == NULL)
+    {
+      g_printerr ("offline-stated: %s\n", error->message);
+      stop (daemon, EXIT_FAILURE);
+      return;
+    }
+  if (options->follow_network)
+    daemon->network_follower = os_network_follower_new (
+        daemon->manager, g_network_monitor_get_default (), options->reconnect_delay_ms);
+  if (options->ephemeral)
+    serve (daemon);
+  else
+    g_dbus_connection_call (daemon->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus", "GetId", NULL, G_VARIANT_TYPE ("(s)"),
+                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_bus_id, daemon);
+}
+
+/* Folders */
+
+/* How long a new instance waits for the old one: as long as the old one may take to end a
+ * transition (drain_bound_ms()), with a long emulated delay. */
+static guint
+lock_wait_bound_ms (Daemon *daemon)
+{
+  return 3 * daemon->options.limits.notify_timeout_ms + OS_TRANSITION_DELAY_MAX / 10 +
+         DRAIN_SLACK_MS;
+}
+
+static void
+on_lock_wait_over (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  daemon->lock_wait_id = 0;
+  g_printerr ("offline-stated: the instance that served the bus did not let %s and %s go in "
+              "time\n",
+              daemon->state_dir, daemon->runtime_dir);
+  stop (daemon, EXIT_FAILURE);
+}
+
+static void take_next_folder (Daemon *daemon);
+
+static void
+hold_lock (Daemon *daemon, int fd)
+{
+  if (daemon->state_lock < 0)
+    daemon->state_lock = fd;
+  else
+    daemon->runtime_lock = fd;
+}
+
+static void
+on_folder_locked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+  int fd = os_lock_folder_finish (result, &error);
+
+  if (daemon->stopping)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  if (fd < 0)
+    {
+      g_printerr ("offline-stated: %s\n", error->message);
+      stop (daemon, EXIT_FAILURE);
+      return;
+    }
+  hold_lock (daemon, fd);
+  take_next_folder (daemon);
+}
+
+/* With --replace: each folder in turn, waiting for the old instance where it holds one: it
+ * lets go once its transitions have ended and its last write is done. */
+static void
+take_next_folder (Daemon *daemon)
+{
+  const char *directory = daemon->state_lock < 0 ? daemon->state_dir : daemon->runtime_dir;
+  g_autoptr (GError) error = NULL;
+  int fd;
+
+  if (daemon->runtime_lock >= 0)
+    {
+      if (daemon->lock_wait_id != 0)
+        g_message ("The instance that served the bus has let its folders go");
+      g_clear_handle_id (&daemon->lock_wait_id, g_source_remove);
+      load (daemon);
+      return;
+    }
+  fd = os_lock_folder (directory, &error);
+  if (fd >= 0)
+    {
+      hold_lock (daemon, fd);
+      take_next_folder (daemon);
+      return;
+    }
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    {
+      g_printerr ("offline-stated: %s\n", error->message);
+      stop (daemon, EXIT_FAILURE);
+      return;
+    }
+  if (daemon->lock_wait_id == 0)
+    {
+      guint bound = lock_wait_bound_ms (daemon);
+
+      g_message ("Waiting for the instance that served the bus to let its folders go (%s), at "
+                 "most %u ms",
+                 error->message, bound);
+      daemon->lock_wait_id = g_timeout_add_once (bound, on_lock_wait_over, daemon);
+    }
+  os_lock_folder_async (directory, on_folder_locked, daemon);
+}
+
+static void
+take_folders (Daemon *daemon)
+{
+  if (daemon->options.ephemeral)
+    load (daemon);
+  else
+    take_next_folder (daemon);
+}
+
+/* Without --replace: both folders at once, or nothing is touched. */
+static gboolean
+take_folders_now (Daemon *daemon, GError **error)
+{
+  daemon->state_lock = os_lock_folder (daemon->state_dir, error);
+  if (daemon->state_lock < 0)
+    return FALSE;
+  daemon->runtime_lock = os_lock_folder (daemon->runtime_dir, error);
+  return daemon->runtime_lock >= 0;
+}
+
 static gboolean
 start (Daemon *daemon, GError **error)
 {
   Options *options = &daemon->options;
-  g_autofree char *state_dir = NULL;
 
   if (!options->ephemeral)
-    state_dir = options->state_dir ? g_strdup (options->state_dir) : default_state_dir (options);
-  daemon->manager = os_manager_new (&options->limits, state_dir);
-  os_manager_load (daemon->manager);
+    {
+      daemon->state_dir =
+          options->state_dir ? g_strdup (options->state_dir) : default_state_dir (options);
+      daemon->runtime_dir =
+          options->runtime_dir ? g_strdup (options->runtime_dir) : default_runtime_dir (options);
+      /* One instance a folder: the second refuses before it reads or removes anything. With
+       * --replace, the folders are taken once the name is, from the instance that lets go. */
+      if (!options->replace && !take_folders_now (daemon, error))
+        return FALSE;
+    }
 
   daemon->connection =
       g_bus_get_sync (options->system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, error);
@@ -406,20 +686,10 @@ start (Daemon *daemon, GError **error)
   g_dbus_connection_set_exit_on_close (daemon->connection, FALSE);
   g_signal_connect (daemon->connection, "closed", G_CALLBACK (on_connection_closed), daemon);
 
-  /* Objects first, then the name: a client that enumerates at once sees them all. */
-  daemon->bus_manager = os_bus_manager_new (daemon->manager, daemon->connection,
-                                            !options->no_emulation, options->system, error);
-  if (daemon->bus_manager == NULL)
-    return FALSE;
-  if (options->follow_network)
-    daemon->network_follower = os_network_follower_new (
-        daemon->manager, g_network_monitor_get_default (), options->reconnect_delay_ms);
-  if (options->ephemeral)
+  if (options->replace)
     own_name (daemon);
   else
-    g_dbus_connection_call (daemon->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                            "org.freedesktop.DBus", "GetId", NULL, G_VARIANT_TYPE ("(s)"),
-                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_bus_id, daemon);
+    load (daemon);
   return TRUE;
 }
 
@@ -447,30 +717,77 @@ bus_address (Daemon *daemon)
   return g_strconcat ("unix:path=", escaped, NULL);
 }
 
+static void
+on_probe_over (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
+on_probed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* One look at the bus: TRUE if it answered as a bus, FALSE with @error if not. A bus that
+ * takes the connection but does not answer within PROBE_TIMEOUT_MS is not answering. */
+static gboolean
+probe_bus (const char *address, GError **error)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  guint timeout = g_timeout_add_once (PROBE_TIMEOUT_MS, on_probe_over, cancellable);
+
+  g_dbus_connection_new_for_address (address,
+                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                     NULL, cancellable, on_probed, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (!g_cancellable_is_cancelled (cancellable))
+    g_source_remove (timeout);
+  connection = g_dbus_connection_new_for_address_finish (result, error);
+  if (connection == NULL)
+    return FALSE;
+  g_dbus_connection_close_sync (connection, NULL, NULL);
+  return TRUE;
+}
+
 /* Whether the bus is gone, not only this daemon's connection to it: nothing listens at its
- * address any more. Connecting the socket is all it takes, and is at once either way; any
- * other answer (a bus that takes connections, an address that cannot be read) keeps the
- * advises' journal, in case the bus lives on. */
+ * address any more. A bus that is dying may still take a connection and then drop it, so
+ * one look does not decide: the bus is gone when a connection is refused (or its socket is
+ * not there), it lives when it answers as a bus, and anything else is looked at again, a few
+ * times. Undecided, the advises' journal is kept, in case the bus lives on. */
 static gboolean
 bus_is_gone (Daemon *daemon)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *address = bus_address (daemon);
-  g_autoptr (GIOStream) stream = NULL;
-  gboolean gone;
 
   if (address == NULL)
     return FALSE;
-  stream = g_dbus_address_get_stream_sync (address, NULL, NULL, &error);
-  if (stream != NULL)
+  for (guint attempt = 0; attempt < PROBE_ATTEMPTS; attempt++)
     {
-      g_io_stream_close (stream, NULL, NULL);
-      return FALSE;
+      g_autoptr (GError) error = NULL;
+
+      if (attempt > 0)
+        g_usleep (PROBE_INTERVAL_MS * G_TIME_SPAN_MILLISECOND);
+      if (probe_bus (address, &error))
+        {
+          g_debug ("The bus at %s lives on", address);
+          return FALSE;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_debug ("The bus at %s is gone: %s", address, error->message);
+          return TRUE;
+        }
+      g_debug ("The bus at %s cannot be reached: %s", address, error->message);
     }
-  gone = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
-  g_debug ("The bus at %s %s: %s", address, gone ? "is gone" : "cannot be reached", error->message);
-  return gone;
+  return FALSE;
 }
 
 /* A clean exit leaves nothing half-done on disk: wait for the last write. */
@@ -482,6 +799,55 @@ finish_writes (Daemon *daemon)
 }
 
 static void
+on_saved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+
+  os_manager_save_finish (OS_MANAGER (source), result, NULL);
+  *done = TRUE;
+}
+
+static void
+on_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* What is in memory only (a transition without BLOCK whose commit was not written) is tried
+ * a few more times; what still is not on disk is named, and the exit status says it. */
+static void
+save_what_is_unsaved (Daemon *daemon)
+{
+  const char *const *unsaved;
+  g_autofree char *lost = NULL;
+
+  for (guint attempt = 0; attempt < SAVE_ATTEMPTS_AT_EXIT; attempt++)
+    {
+      gboolean done = FALSE;
+
+      if (daemon->manager == NULL || os_manager_get_unsaved (daemon->manager) == NULL)
+        return;
+      if (attempt > 0)
+        {
+          g_timeout_add_once (SAVE_INTERVAL_AT_EXIT_MS, on_flag, &done);
+          while (!done)
+            g_main_context_iteration (NULL, TRUE);
+          done = FALSE;
+        }
+      os_manager_save_async (daemon->manager, on_saved, &done);
+      while (!done)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  unsaved = os_manager_get_unsaved (daemon->manager);
+  if (unsaved == NULL)
+    return;
+  lost = g_strjoinv ("; ", (char **) unsaved);
+  g_printerr ("offline-stated: could not save the state in %s; lost: %s\n", daemon->state_dir,
+              lost);
+  daemon->status = EXIT_FAILURE;
+}
+
+static void
 shut_down (Daemon *daemon)
 {
   if (daemon->owner_id != 0)
@@ -490,6 +856,7 @@ shut_down (Daemon *daemon)
     os_bus_manager_unexport (daemon->bus_manager);
   g_clear_object (&daemon->network_follower);
   finish_writes (daemon);
+  save_what_is_unsaved (daemon);
   /* Advises live as long as their bus: the journal of a bus that has gone would only
    * stay in the runtime folder until the machine stops. */
   if (daemon->bus_closed && daemon->manager != NULL && bus_is_gone (daemon))
@@ -502,9 +869,16 @@ shut_down (Daemon *daemon)
     }
   g_clear_object (&daemon->connection);
   g_clear_object (&daemon->manager);
+  /* The last write is done: the folders are free for the next instance. */
+  if (daemon->state_lock >= 0)
+    close (daemon->state_lock);
+  if (daemon->runtime_lock >= 0)
+    close (daemon->runtime_lock);
   g_clear_pointer (&daemon->loop, g_main_loop_unref);
   g_free (daemon->options.state_dir);
   g_free (daemon->options.runtime_dir);
+  g_free (daemon->state_dir);
+  g_free (daemon->runtime_dir);
   g_free (daemon->bus_id);
 }
 
@@ -515,6 +889,8 @@ os_daemon_main (int argc, char **argv)
     .options.limits = OS_LIMITS_DEFAULT,
     .options.reconnect_delay_ms = OS_RECONNECT_DELAY_DEFAULT,
     .status = EXIT_SUCCESS,
+    .state_lock = -1,
+    .runtime_lock = -1,
   };
   g_autoptr (GError) error = NULL;
 
@@ -541,6 +917,7 @@ os_daemon_main (int argc, char **argv)
   daemon.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
+  g_unix_signal_add (SIGHUP, on_hangup, &daemon);
   if (start (&daemon, &error))
     g_main_loop_run (daemon.loop);
   else

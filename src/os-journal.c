@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "offline-state.h"
+#include "os-files.h"
 #include "os-journal.h"
 #include "os-store.h"
 #include "os-validate.h"
@@ -19,6 +20,9 @@
 /* A rewrite costs the whole file: it waits until removed lines outnumber live ones by
  * this much, so that its cost spreads over at least as many appends. */
 #define REWRITE_SLACK 64
+/* Far more than the advises the limits allow (their callback paths are bounded per user);
+ * a bigger file is damage. */
+#define OS_JOURNAL_MAX_BYTES (64 * 1024 * 1024)
 
 struct _OsJournal
 {
@@ -121,6 +125,9 @@ parse_header (const char *line, const char *bus_id, guint *last_token, GError **
     return bad_line (error, 1, "a journal of another format version");
   if (g_strcmp0 (fields[3], bus_id) != 0)
     return bad_line (error, 1, "the journal of another bus");
+  /* No run hands out the last token and writes a journal after it. */
+  if (*last_token == G_MAXUINT)
+    return bad_line (error, 1, "every advise token is spent");
   return TRUE;
 }
 
@@ -331,6 +338,20 @@ os_journal_get_path (OsJournal *self)
   return self->path;
 }
 
+/* The whole file is not to be trusted: it is set aside, and the daemon starts afresh. */
+static GPtrArray *
+damaged (OsJournal *self, const char *why)
+{
+  g_autofree char *aside = os_set_aside (self->path);
+
+  if (aside != NULL)
+    g_warning ("No advises restored: %s is damaged (%s); kept it as %s", self->path, why, aside);
+  else
+    g_warning ("No advises restored: %s is damaged (%s) and could not be kept aside: %s",
+               self->path, why, g_strerror (errno));
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) os_advise_record_free);
+}
+
 GPtrArray *
 os_journal_load (OsJournal *self, guint *last_token)
 {
@@ -341,17 +362,17 @@ os_journal_load (OsJournal *self, guint *last_token)
 
   *last_token = 0;
   os_remove_write_leftovers (self->path);
-  if (!g_file_get_contents (self->path, &data, &length, &error))
+  if (!os_read_regular_file (self->path, OS_JOURNAL_MAX_BYTES, &data, &length, &error))
     {
-      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        g_warning ("No advises restored: %s", error->message);
-      return g_ptr_array_new_with_free_func ((GDestroyNotify) os_advise_record_free);
+      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return g_ptr_array_new_with_free_func ((GDestroyNotify) os_advise_record_free);
+      return damaged (self, error->message);
     }
   records = os_journal_parse (data, length, self->bus_id, last_token, &error);
   if (records == NULL)
     {
-      g_warning ("No advises restored from %s: %s", self->path, error->message);
-      return g_ptr_array_new_with_free_func ((GDestroyNotify) os_advise_record_free);
+      *last_token = 0;
+      return damaged (self, error->message);
     }
   if (error != NULL)
     g_warning ("%s: the rest is ignored after %s", self->path, error->message);

@@ -36,10 +36,14 @@ struct _OsManager
   gboolean waking;
   guint trim_id;
   guint last_token;
-  OsJournal *journal;  /* NULL: advises are kept in memory only */
-  gboolean keeping;    /* the journal takes every change */
-  guint retry_id;      /* the next try after a failed write */
-  guint retry_seconds; /* 0 while writes succeed */
+  OsJournal *journal;        /* NULL: advises are kept in memory only */
+  gboolean keeping;          /* the journal takes every change */
+  guint retry_id;            /* the next try after a failed write */
+  guint retry_seconds;       /* 0 while writes succeed */
+  GHashTable *creating;      /* names of the profiles whose creation is being written */
+  GSourceOnceFunc idle_func; /* see os_manager_when_idle() */
+  gpointer idle_data;
+  GPtrArray *unsaved; /* what is in memory only, one line each (see os_manager_commit()) */
 };
 
 G_DEFINE_FINAL_TYPE (OsManager, os_manager, G_TYPE_OBJECT)
@@ -150,7 +154,10 @@ os_manager_dispose (GObject *object)
   g_clear_pointer (&self->all_clients, g_hash_table_unref);
   g_clear_pointer (&self->users, g_hash_table_unref);
   g_clear_handle_id (&self->trim_id, g_source_remove);
+  g_clear_handle_id (&self->retry_id, g_source_remove);
   g_clear_object (&self->store);
+  g_clear_pointer (&self->creating, g_hash_table_unref);
+  g_clear_pointer (&self->unsaved, g_ptr_array_unref);
   G_OBJECT_CLASS (os_manager_parent_class)->dispose (object);
 }
 
@@ -205,6 +212,8 @@ os_manager_init (OsManager *self)
       g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) os_client_unref);
   self->all_clients = g_hash_table_new (NULL, NULL);
   self->users = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) os_user_free);
+  self->creating = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->unsaved = g_ptr_array_new_with_free_func (g_free);
 }
 
 static int
@@ -258,11 +267,21 @@ os_manager_new (const OsLimits *limits, const char *state_dir)
   return self;
 }
 
+static void check_idle (OsManager *self);
+
+static void
+on_transitioning (OsProfile *profile, GParamSpec *pspec, gpointer user_data)
+{
+  check_idle (user_data);
+}
+
 static OsProfile *
 add_profile (OsManager *self, const char *name, guint capabilities, guint state, guint64 sequence)
 {
   OsProfile *profile = os_profile_new (self, name, capabilities, state, sequence);
 
+  g_signal_connect_object (profile, "notify::transitioning", G_CALLBACK (on_transitioning), self,
+                           G_CONNECT_DEFAULT);
   g_hash_table_insert (self->profiles, (gpointer) os_profile_get_name (profile), profile);
   g_signal_emit (self, signals[SIGNAL_PROFILE_ADDED], 0, profile);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROFILES]);
@@ -276,7 +295,7 @@ os_manager_load (OsManager *self)
   gboolean found = FALSE;
 
   if (self->store != NULL)
-    records = os_store_load (self->store, &found);
+    records = os_store_load (self->store, self->limits.max_profiles, &found);
   if (!found)
     {
       add_profile (self, OFFLINE_STATE_DEFAULT_PROFILE,
@@ -375,20 +394,22 @@ on_retry (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* A failed write is tried again, at growing intervals, until one succeeds: the state in
- * memory is the truth, and a full disk or a missing folder may be fixed at any time. */
+/* Every write that succeeds saves what was in memory only: a snapshot holds it all. While
+ * something is unsaved, a failed write is tried again at growing intervals, since a full
+ * disk or a missing folder may be fixed at any time. */
 static void
 note_save_result (OsManager *self, const GError *error)
 {
   if (error == NULL)
     {
-      if (self->retry_seconds != 0)
+      if (self->unsaved->len > 0)
         g_message ("Saved %s again", os_store_get_path (self->store));
+      g_ptr_array_set_size (self->unsaved, 0);
       self->retry_seconds = 0;
       g_clear_handle_id (&self->retry_id, g_source_remove);
       return;
     }
-  if (self->retry_id != 0)
+  if (self->unsaved->len == 0 || self->retry_id != 0)
     return;
   self->retry_seconds = CLAMP (self->retry_seconds * 2, SAVE_RETRY_FIRST_S, SAVE_RETRY_MAX_S);
   g_message ("Will try to save %s again in %u s", os_store_get_path (self->store),
@@ -396,8 +417,72 @@ note_save_result (OsManager *self, const GError *error)
   self->retry_id = g_timeout_add_seconds (self->retry_seconds, on_retry, self);
 }
 
+/* A change of persisted state, on its way to disk; see os_manager_record_change(). */
+typedef struct
+{
+  OsManager *self; /* a reference */
+  OsStoreDone done;
+  gpointer user_data;
+} Change;
+
 static void
-save_done (GObject *source, GAsyncResult *result, gpointer user_data)
+change_written (gpointer user_data, const GError *error)
+{
+  Change *change = user_data;
+  g_autoptr (OsManager) self = change->self;
+
+  note_save_result (self, error);
+  change->done (change->user_data, error);
+  g_free (change);
+  check_idle (self);
+}
+
+static void
+change_made (gpointer user_data)
+{
+  change_written (user_data, NULL);
+}
+
+void
+os_manager_record_change (OsManager *self,
+                          OsChangeKind kind,
+                          const OsProfileRecord *record,
+                          OsStoreDone done,
+                          gpointer user_data)
+{
+  Change *change = g_new (Change, 1);
+
+  change->self = g_object_ref (self);
+  change->done = done;
+  change->user_data = user_data;
+  /* Nothing kept on disk: done at the next turn of the main loop, as after a write, so that
+   * callers see the same order of events either way. */
+  if (self->store == NULL)
+    g_idle_add_once (change_made, change);
+  else
+    os_store_change (self->store, kind, record, change_written, change);
+}
+
+void
+os_manager_note_unsaved (OsManager *self, const char *what, const GError *error)
+{
+  g_ptr_array_add (self->unsaved, g_strdup (what));
+  note_save_result (self, error);
+}
+
+const char *const *
+os_manager_get_unsaved (OsManager *self)
+{
+  if (self->unsaved->len == 0)
+    return NULL;
+  /* NULL-terminated for the caller; the array's own NULL is dropped again on the next add. */
+  g_ptr_array_add (self->unsaved, NULL);
+  g_ptr_array_set_size (self->unsaved, self->unsaved->len - 1);
+  return (const char *const *) self->unsaved->pdata;
+}
+
+static void
+saved (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
@@ -422,7 +507,7 @@ os_manager_save_async (OsManager *self, GAsyncReadyCallback callback, gpointer u
       g_object_unref (task);
       return;
     }
-  os_store_save_async (self->store, NULL, save_done, task);
+  os_store_save_async (self->store, NULL, saved, task);
 }
 
 gboolean
@@ -438,31 +523,58 @@ os_manager_is_saving (OsManager *self)
   return self->store != NULL && os_store_is_busy (self->store);
 }
 
-/* Profiles answer once on disk, even if the write failed: the store logged that, and the
- * state in memory stays the truth. */
-static void
-profiles_saved (GObject *source, GAsyncResult *result, gpointer user_data)
+gboolean
+os_manager_is_idle (OsManager *self)
 {
-  g_autoptr (GTask) task = user_data;
-  g_autoptr (GError) error = NULL;
-  OsProfile *profile = g_task_get_task_data (task);
+  GHashTableIter iter;
+  gpointer value;
 
-  os_manager_save_finish (OS_MANAGER (source), result, &error);
-  if (profile != NULL)
-    g_task_return_pointer (task, g_object_ref (profile), g_object_unref);
-  else
-    g_task_return_boolean (task, TRUE);
+  if (os_manager_is_saving (self) || g_hash_table_size (self->creating) > 0)
+    return FALSE;
+  g_hash_table_iter_init (&iter, self->profiles);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (os_profile_get_transitioning (value))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+check_idle (OsManager *self)
+{
+  GSourceOnceFunc func = self->idle_func;
+
+  if (func == NULL || !os_manager_is_idle (self))
+    return;
+  self->idle_func = NULL;
+  func (self->idle_data);
+}
+
+void
+os_manager_when_idle (OsManager *self, GSourceOnceFunc func, gpointer user_data)
+{
+  self->idle_func = func;
+  self->idle_data = user_data;
+  check_idle (self);
+}
+
+/* The error of a change that the disk did not take. */
+void
+os_manager_set_disk_error (GError **error, const char *what, const GError *cause)
+{
+  os_set_error (error, OS_ERROR_IO_ERROR, "%s could not be saved, and was not made: %s", what,
+                cause->message);
 }
 
 static gboolean
 check_can_create (OsManager *self, const char *name, GError **error)
 {
-  if (g_hash_table_contains (self->profiles, name))
+  if (g_hash_table_contains (self->profiles, name) || g_hash_table_contains (self->creating, name))
     {
       os_set_error (error, OS_ERROR_EXISTS, "profile '%s' exists already", name);
       return FALSE;
     }
-  if (g_hash_table_size (self->profiles) >= self->limits.max_profiles)
+  if (g_hash_table_size (self->profiles) + g_hash_table_size (self->creating) >=
+      self->limits.max_profiles)
     {
       os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
                     "there are %u profiles, the most that --max-profiles allows",
@@ -470,6 +582,29 @@ check_can_create (OsManager *self, const char *name, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* On disk first, then in memory: nobody sees a profile that a crash would lose. */
+static void
+created (gpointer user_data, const GError *error)
+{
+  g_autoptr (GTask) task = user_data;
+  OsManager *self = g_task_get_source_object (task);
+  OsProfileRecord *record = g_task_get_task_data (task);
+  OsProfile *profile;
+
+  g_hash_table_remove (self->creating, record->name);
+  if (error != NULL)
+    {
+      g_autofree char *what = g_strdup_printf ("profile '%s'", record->name);
+      GError *failure = NULL;
+
+      os_manager_set_disk_error (&failure, what, error);
+      g_task_return_error (task, failure);
+      return;
+    }
+  profile = add_profile (self, record->name, record->capabilities, record->state, 0);
+  g_task_return_pointer (task, g_object_ref (profile), g_object_unref);
 }
 
 void
@@ -481,8 +616,8 @@ os_manager_create_async (OsManager *self,
                          gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  OsProfileRecord *record;
   GError *error = NULL;
-  OsProfile *profile;
 
   g_task_set_source_tag (task, os_manager_create_async);
   if (!os_validate_profile_name (name, &error) ||
@@ -492,9 +627,10 @@ os_manager_create_async (OsManager *self,
       g_task_return_error (task, error);
       return;
     }
-  profile = add_profile (self, name, capabilities, initial_state, 0);
-  g_task_set_task_data (task, g_object_ref (profile), g_object_unref);
-  os_manager_save_async (self, profiles_saved, g_steal_pointer (&task));
+  record = os_profile_record_new (name, capabilities, initial_state, 0);
+  g_task_set_task_data (task, record, (GDestroyNotify) os_profile_record_free);
+  g_hash_table_add (self->creating, g_strdup (name));
+  os_manager_record_change (self, OS_CHANGE_CREATE, record, created, g_steal_pointer (&task));
 }
 
 OsProfile *
@@ -504,22 +640,29 @@ os_manager_create_finish (OsManager *self, GAsyncResult *result, GError **error)
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-void
-os_manager_remove_async (OsManager *self,
-                         const char *name,
-                         GAsyncReadyCallback callback,
-                         gpointer user_data)
+static void
+removed (gpointer user_data, const GError *error)
 {
-  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (GTask) task = user_data;
+  OsManager *self = g_task_get_source_object (task);
+  OsProfile *profile = g_task_get_task_data (task);
+  const char *name = os_profile_get_name (profile);
   g_autoptr (GPtrArray) doomed = NULL;
-  GError *error = NULL;
-  OsProfile *profile;
 
-  g_task_set_source_tag (task, os_manager_remove_async);
-  profile = lookup_or_fail (self, name, &error);
-  if (profile == NULL || !os_profile_check_not_transitioning (profile, &error))
+  os_profile_set_removing (profile, FALSE);
+  if (error != NULL)
     {
-      g_task_return_error (task, error);
+      g_autofree char *what = g_strdup_printf ("the removal of profile '%s'", name);
+      GError *failure = NULL;
+
+      os_manager_set_disk_error (&failure, what, error);
+      g_task_return_error (task, failure);
+      return;
+    }
+  /* Removed already, by a removal written before this one. */
+  if (g_hash_table_lookup (self->profiles, name) != profile)
+    {
+      g_task_return_boolean (task, TRUE);
       return;
     }
   doomed = collect_where (self, profile);
@@ -530,7 +673,32 @@ os_manager_remove_async (OsManager *self,
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PROFILES]);
   g_object_run_dispose (G_OBJECT (profile));
   g_object_unref (profile);
-  os_manager_save_async (self, profiles_saved, g_steal_pointer (&task));
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+os_manager_remove_async (OsManager *self,
+                         const char *name,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (OsProfileRecord) record = NULL;
+  GError *error = NULL;
+  OsProfile *profile;
+
+  g_task_set_source_tag (task, os_manager_remove_async);
+  profile = lookup_or_fail (self, name, &error);
+  if (profile == NULL || !os_profile_check_not_transitioning (profile, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Until it is written, the profile starts no transition and takes no other change. */
+  os_profile_set_removing (profile, TRUE);
+  g_task_set_task_data (task, g_object_ref (profile), g_object_unref);
+  record = os_profile_dup_record (profile);
+  os_manager_record_change (self, OS_CHANGE_REMOVE, record, removed, g_steal_pointer (&task));
 }
 
 gboolean

@@ -132,4 +132,14 @@ gboolean os_manager_save_finish (OsManager *self, GAsyncResult *result, GError *
 /* TRUE while a write is running: a clean exit waits for it. */
 gboolean os_manager_is_saving (OsManager *self);
 
+/* No transition runs and nothing is being written. */
+gboolean os_manager_is_idle (OsManager *self);
+/* Calls @func once idle (at once if it is): a clean exit waits for the transitions in progress
+ * and the writes. One at a time; NULL cancels. */
+void os_manager_when_idle (OsManager *self, GSourceOnceFunc func, gpointer user_data);
+
+/* What is in memory only (a transition without BLOCK whose commit could not be written),
+ * one line each, NULL-terminated; NULL when everything is on disk. */
+const char *const *os_manager_get_unsaved (OsManager *self);
+
 G_END_DECLS

@@ -128,6 +128,12 @@ reconcile (Tracked *t)
 
   if (want == 0)
     return MOVE_NONE;
+  if (os_profile_get_removing (t->profile))
+    {
+      g_debug ("Network: profile '%s' is being removed; leaving it", name);
+      t->want = 0;
+      return MOVE_NONE;
+    }
   if (os_profile_get_transitioning (t->profile))
     {
       g_debug ("Network: profile '%s' is changing state; taking it %s once that is done", name,

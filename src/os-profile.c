@@ -51,6 +51,7 @@ struct _OsProfile
   GHashTable *failures; /* method name → Failure */
   Transition *transition;
   guint last_ticket;
+  gboolean removing; /* its removal is being written */
 };
 
 G_DEFINE_FINAL_TYPE (OsProfile, os_profile, G_TYPE_OBJECT)
@@ -405,31 +406,60 @@ finish (OsProfile *self)
 }
 
 static void
-commit_saved (GObject *source, GAsyncResult *result, gpointer user_data)
+apply_state (OsProfile *self, guint state, guint64 sequence)
 {
-  g_autoptr (OsProfile) self = user_data;
-  g_autoptr (GError) error = NULL;
-  Transition *t = self->transition;
-
-  /* The world has changed state whether or not the disk took it: the transition goes on,
-   * the manager saves again until it succeeds, and the BLOCK callers hear of it. */
-  if (!os_manager_save_finish (OS_MANAGER (source), result, &error) && t != NULL)
-    {
-      g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved: %s",
-                 self->name, t->sequence, os_state_to_string (t->new_state), error->message);
-      os_set_error (&t->save_error, OS_ERROR_IO_ERROR,
-                    "profile '%s' is now %s (transition %" G_GUINT64_FORMAT
-                    "), but that could not be saved: %s; it will be saved when the disk allows",
-                    self->name, os_state_to_string (t->new_state), t->sequence, error->message);
-    }
-  if (t == NULL)
-    return;
-  self->state = self->transition->new_state;
-  self->sequence = self->transition->sequence;
+  self->state = state;
+  self->sequence = sequence;
   g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SEQUENCE]);
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* The commit is on disk, or could not be. A BLOCK caller waits for the answer: the change is
+ * not made, the caller hears IOError, and the subscribers, who heard START, hear DONE without
+ * STATECHANGE. Without BLOCK, the caller was answered when the transition started: the world
+ * has changed state, so the change is made in memory, and saved with the next write that
+ * succeeds (the manager tries again). */
+static void
+commit_written (gpointer user_data, const GError *error)
+{
+  g_autoptr (OsProfile) self = user_data;
+  Transition *t = self->transition;
+
+  /* Disposed meanwhile, at shutdown. */
+  if (t == NULL)
+    return;
+  if (error == NULL)
+    {
+      apply_state (self, t->new_state, t->sequence);
+      send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE);
+      return;
+    }
+  if (t->waiters->len > 0)
+    {
+      g_autofree char *what =
+          g_strdup_printf ("the change of profile '%s' to %s (transition %" G_GUINT64_FORMAT ")",
+                           self->name, os_state_to_string (t->new_state), t->sequence);
+
+      g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved and "
+                 "was not made: %s",
+                 self->name, t->sequence, os_state_to_string (t->new_state), error->message);
+      os_manager_set_disk_error (&t->save_error, what, error);
+      send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_DONE);
+      return;
+    }
+  {
+    g_autofree char *what =
+        g_strdup_printf ("profile '%s' %s (sequence %" G_GUINT64_FORMAT ")", self->name,
+                         os_state_to_string (t->new_state), t->sequence);
+
+    g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved: %s; "
+               "made in memory, to be saved when the disk allows",
+               self->name, t->sequence, os_state_to_string (t->new_state), error->message);
+    os_manager_note_unsaved (self->manager, what, error);
+  }
+  apply_state (self, t->new_state, t->sequence);
   send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE);
 }
 
@@ -437,13 +467,16 @@ static void
 commit (OsProfile *self)
 {
   Transition *t = self->transition;
+  g_autoptr (OsProfileRecord) record =
+      os_profile_record_new (self->name, self->capabilities, t->new_state, t->sequence);
 
-  /* The new state is written first (os_profile_dup_record() hands it to the store) and
-   * becomes this object's state only once it is on disk: nobody sees it before. */
+  /* The new state is written first and becomes this object's state only once it is on
+   * disk: nobody sees it before. */
   t->phase = 0;
   g_debug ("Profile '%s': committing %s, sequence %" G_GUINT64_FORMAT, self->name,
            os_state_to_string (t->new_state), t->sequence);
-  os_manager_save_async (self->manager, commit_saved, g_object_ref (self));
+  os_manager_record_change (self->manager, OS_CHANGE_STATE, record, commit_written,
+                            g_object_ref (self));
 }
 
 /* Moves the transition on once its phase has nothing left to wait for. */
@@ -524,12 +557,7 @@ start_transition (OsProfile *self, guint new_state, GTask *waiter)
 OsProfileRecord *
 os_profile_dup_record (OsProfile *self)
 {
-  Transition *t = self->transition;
-  gboolean committing = t != NULL && t->phase == 0;
-
-  return os_profile_record_new (self->name, self->capabilities,
-                                committing ? t->new_state : self->state,
-                                committing ? t->sequence : self->sequence);
+  return os_profile_record_new (self->name, self->capabilities, self->state, self->sequence);
 }
 
 gboolean
@@ -542,7 +570,24 @@ os_profile_check_not_transitioning (OsProfile *self, GError **error)
                     self->name);
       return FALSE;
     }
+  if (self->removing)
+    {
+      os_set_error (error, OS_ERROR_PENDING, "profile '%s' is being removed", self->name);
+      return FALSE;
+    }
   return TRUE;
+}
+
+gboolean
+os_profile_get_removing (OsProfile *self)
+{
+  return self->removing;
+}
+
+void
+os_profile_set_removing (OsProfile *self, gboolean removing)
+{
+  self->removing = removing;
 }
 
 void
@@ -722,12 +767,27 @@ os_profile_drop_advise (OsProfile *self, OsAdvise *advise, const char *reason)
 }
 
 static void
-capabilities_saved (GObject *source, GAsyncResult *result, gpointer user_data)
+capabilities_written (gpointer user_data, const GError *error)
 {
   g_autoptr (GTask) task = user_data;
-  g_autoptr (GError) error = NULL;
+  OsProfile *self = g_task_get_source_object (task);
+  guint capabilities = GPOINTER_TO_UINT (g_task_get_task_data (task));
 
-  os_manager_save_finish (OS_MANAGER (source), result, &error);
+  if (error != NULL)
+    {
+      g_autofree char *what =
+          g_strdup_printf ("the capabilities 0x%x of profile '%s'", capabilities, self->name);
+      GError *failure = NULL;
+
+      os_manager_set_disk_error (&failure, what, error);
+      g_task_return_error (task, failure);
+      return;
+    }
+  if (capabilities != self->capabilities)
+    {
+      self->capabilities = capabilities;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CAPABILITIES]);
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -738,6 +798,7 @@ os_profile_set_capabilities_async (OsProfile *self,
                                    gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (OsProfileRecord) record = NULL;
   GError *error = NULL;
 
   g_task_set_source_tag (task, os_profile_set_capabilities_async);
@@ -746,12 +807,16 @@ os_profile_set_capabilities_async (OsProfile *self,
       g_task_return_error (task, error);
       return;
     }
-  if (capabilities != self->capabilities)
+  if (self->removing)
     {
-      self->capabilities = capabilities;
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CAPABILITIES]);
+      os_set_error (&error, OS_ERROR_PENDING, "profile '%s' is being removed", self->name);
+      g_task_return_error (task, error);
+      return;
     }
-  os_manager_save_async (self->manager, capabilities_saved, g_steal_pointer (&task));
+  g_task_set_task_data (task, GUINT_TO_POINTER (capabilities), NULL);
+  record = os_profile_record_new (self->name, capabilities, self->state, self->sequence);
+  os_manager_record_change (self->manager, OS_CHANGE_CAPABILITIES, record, capabilities_written,
+                            g_steal_pointer (&task));
 }
 
 gboolean

@@ -32,6 +32,8 @@ guint64 os_profile_get_sequence (OsProfile *self);
 gboolean os_profile_get_transitioning (OsProfile *self);
 guint os_profile_get_advise_count (OsProfile *self);
 guint os_profile_get_transition_delay (OsProfile *self);
+/* Its removal is being written: it starts no transition and takes no change. */
+gboolean os_profile_get_removing (OsProfile *self);
 
 /* IMAPIOffline::SetCurrentState. Completes once the transition has started, or with
  * MAPIOFFLINE_FLAG_BLOCK once it is done. */

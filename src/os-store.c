@@ -8,10 +8,13 @@
 #include <string.h>
 
 #include "os-error.h"
+#include "os-files.h"
 #include "os-store.h"
 #include "os-validate.h"
 
-#define STATE_FILE           "state.ini"
+#define STATE_FILE "state.ini"
+/* Far more than --max-profiles of the longest names; a bigger file is damage. */
+#define OS_STORE_MAX_BYTES   (16 * 1024 * 1024)
 #define FORMAT_GROUP         "OfflineState"
 #define FORMAT_VERSION       1
 #define PROFILE_GROUP_PREFIX "Profile "
@@ -26,9 +29,25 @@ struct _OsStore
   gpointer snapshot_data;
 
   gboolean writing;
-  GPtrArray *in_flight; /* GTasks answered by the running write */
-  GPtrArray *queued;    /* GTasks answered by the next one */
+  GPtrArray *in_flight; /* Entry: in the running write */
+  GPtrArray *queued;    /* Entry: in the next one */
 };
+
+/* A change waiting for its write, or a plain save (no change). */
+typedef struct
+{
+  OsChangeKind kind;
+  OsProfileRecord *record;
+  OsStoreDone done;
+  gpointer user_data;
+} Entry;
+
+static void
+entry_free (Entry *entry)
+{
+  g_clear_pointer (&entry->record, os_profile_record_free);
+  g_free (entry);
+}
 
 G_DEFINE_FINAL_TYPE (OsStore, os_store, G_TYPE_OBJECT)
 
@@ -119,8 +138,14 @@ os_store_parse (const char *data, gsize length, GError **error)
   g_auto (GStrv) groups = NULL;
   guint64 version;
 
-  if (!g_key_file_load_from_data (file, data, length, G_KEY_FILE_NONE, error) ||
-      !read_uint (file, FORMAT_GROUP, "Version", G_MAXUINT, &version, error))
+  /* GKeyFile quotes the line it could not read: whatever the file is, it is not quoted. */
+  if (!g_key_file_load_from_data (file, data, length, G_KEY_FILE_NONE, NULL))
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE,
+                           "not a key file of UTF-8 lines");
+      return NULL;
+    }
+  if (!read_uint (file, FORMAT_GROUP, "Version", G_MAXUINT, &version, error))
     return NULL;
   if (version != FORMAT_VERSION)
     {
@@ -172,8 +197,8 @@ os_store_class_init (OsStoreClass *klass)
 static void
 os_store_init (OsStore *self)
 {
-  self->in_flight = g_ptr_array_new_with_free_func (g_object_unref);
-  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
+  self->in_flight = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+  self->queued = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
 }
 
 OsStore *
@@ -197,25 +222,39 @@ os_store_get_path (OsStore *self)
 static void
 set_aside (OsStore *self, const char *reason)
 {
-  /* The parser quotes the file, which may be anything but text. */
   g_autofree char *why = g_utf8_make_valid (reason, -1);
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  g_autofree char *aside = g_strdup_printf ("%s.damaged-%s", self->path, stamp);
+  g_autofree char *aside = os_set_aside (self->path);
 
-  /* Never replace a copy kept earlier: each damaged file may be the one worth reading. */
-  for (guint n = 1; g_file_test (aside, G_FILE_TEST_EXISTS); n++)
-    {
-      g_free (aside);
-      aside = g_strdup_printf ("%s.damaged-%s.%u", self->path, stamp, n);
-    }
-  if (g_rename (self->path, aside) == 0)
+  if (aside != NULL)
     g_warning ("State file %s is damaged (%s); kept it as %s and started with defaults", self->path,
                why, aside);
   else
     g_warning ("State file %s is damaged (%s) and could not be kept aside (%s); started "
                "with defaults",
                self->path, why, g_strerror (errno));
+}
+
+/* More profiles than --max-profiles: the first ones are loaded, and a copy of the whole file
+ * is kept beside it, since the next write will hold only those. */
+static void
+keep_excess (OsStore *self, const char *data, gsize length, guint found, guint max_profiles)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  g_autofree char *copy = g_strdup_printf ("%s.over-limit-%s", self->path, stamp);
+  g_autoptr (GError) error = NULL;
+
+  if (g_file_set_contents_full (copy, data, length,
+                                G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                &error))
+    g_warning ("State file %s holds %u profiles, more than --max-profiles=%u allows: loaded the "
+               "first %u; the whole file is kept as %s (a larger --max-profiles loads it all)",
+               self->path, found, max_profiles, max_profiles, copy);
+  else
+    g_warning ("State file %s holds %u profiles, more than --max-profiles=%u allows: loaded the "
+               "first %u; the file could not be copied (%s), so it is left as it is until a "
+               "profile changes",
+               self->path, found, max_profiles, max_profiles, error->message);
 }
 
 /* g_file_set_contents_full() writes "<name>.XXXXXX" and renames it over <name>: a process
@@ -254,7 +293,7 @@ os_remove_write_leftovers (const char *path)
 }
 
 GPtrArray *
-os_store_load (OsStore *self, gboolean *found)
+os_store_load (OsStore *self, guint max_profiles, gboolean *found)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *data = NULL;
@@ -263,7 +302,7 @@ os_store_load (OsStore *self, gboolean *found)
 
   *found = FALSE;
   os_remove_write_leftovers (self->path);
-  if (!g_file_get_contents (self->path, &data, &length, &error))
+  if (!os_read_regular_file (self->path, OS_STORE_MAX_BYTES, &data, &length, &error))
     {
       if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         set_aside (self, error->message);
@@ -274,6 +313,11 @@ os_store_load (OsStore *self, gboolean *found)
     {
       set_aside (self, error->message);
       return NULL;
+    }
+  if (records->len > max_profiles)
+    {
+      keep_excess (self, data, length, records->len, max_profiles);
+      g_ptr_array_set_size (records, max_profiles);
     }
   *found = TRUE;
   return records;
@@ -316,20 +360,64 @@ write_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   answered = g_steal_pointer (&self->in_flight);
   self->in_flight = g_steal_pointer (&self->queued);
-  self->queued = g_ptr_array_new_with_free_func (g_object_unref);
+  self->queued = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
   self->writing = FALSE;
 
+  /* Each hears of its write before the next write's snapshot is taken: a change that
+   * failed is not in it, one that succeeded is in what the snapshot starts from. */
   for (guint i = 0; i < answered->len; i++)
     {
-      GTask *task = g_ptr_array_index (answered, i);
+      Entry *entry = g_ptr_array_index (answered, i);
 
-      if (error != NULL)
-        g_task_return_error (task, g_error_copy (error));
-      else
-        g_task_return_boolean (task, TRUE);
+      entry->done (entry->user_data, error);
     }
   if (self->in_flight->len > 0)
     start_write (self);
+}
+
+static int
+compare_records (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(OsProfileRecord **) a)->name, (*(OsProfileRecord **) b)->name);
+}
+
+/* @records (by name in @index) with @entry's change made. */
+static void
+apply_entry (GPtrArray *records, GHashTable *index, const Entry *entry)
+{
+  OsProfileRecord *record =
+      entry->record != NULL ? g_hash_table_lookup (index, entry->record->name) : NULL;
+
+  switch (entry->kind)
+    {
+      case OS_CHANGE_CREATE:
+        if (record != NULL)
+          return;
+        record = os_profile_record_new (entry->record->name, entry->record->capabilities,
+                                        entry->record->state, entry->record->sequence);
+        g_ptr_array_add (records, record);
+        g_hash_table_insert (index, record->name, record);
+        break;
+      case OS_CHANGE_REMOVE:
+        if (record == NULL)
+          return;
+        g_hash_table_remove (index, record->name);
+        g_ptr_array_remove_fast (records, record);
+        break;
+      case OS_CHANGE_CAPABILITIES:
+        if (record != NULL)
+          record->capabilities = entry->record->capabilities;
+        break;
+      case OS_CHANGE_STATE:
+        if (record != NULL)
+          {
+            record->state = entry->record->state;
+            record->sequence = entry->record->sequence;
+          }
+        break;
+      case OS_CHANGE_NONE:
+        break;
+    }
 }
 
 static void
@@ -337,13 +425,60 @@ start_write (OsStore *self)
 {
   g_autoptr (GTask) writer = g_task_new (self, NULL, write_done, NULL);
   g_autoptr (GPtrArray) records = self->snapshot (self->snapshot_data);
+  g_autoptr (GHashTable) index = g_hash_table_new (g_str_hash, g_str_equal);
   gsize length;
-  char *data = os_store_serialize (records, &length);
+  char *data;
 
+  for (guint i = 0; i < records->len; i++)
+    {
+      OsProfileRecord *record = g_ptr_array_index (records, i);
+
+      g_hash_table_insert (index, record->name, record);
+    }
+  for (guint i = 0; i < self->in_flight->len; i++)
+    apply_entry (records, index, g_ptr_array_index (self->in_flight, i));
+  g_ptr_array_sort (records, compare_records);
+  data = os_store_serialize (records, &length);
   self->writing = TRUE;
   g_task_set_source_tag (writer, start_write);
   g_task_set_task_data (writer, g_bytes_new_take (data, length), (GDestroyNotify) g_bytes_unref);
   g_task_run_in_thread (writer, write_in_thread);
+}
+
+void
+os_store_change (OsStore *self,
+                 OsChangeKind kind,
+                 const OsProfileRecord *record,
+                 OsStoreDone done,
+                 gpointer user_data)
+{
+  Entry *entry = g_new0 (Entry, 1);
+
+  entry->kind = kind;
+  if (record != NULL)
+    entry->record =
+        os_profile_record_new (record->name, record->capabilities, record->state, record->sequence);
+  entry->done = done;
+  entry->user_data = user_data;
+  /* A write that is running holds an older snapshot: the change waits for the next one. */
+  if (self->writing)
+    {
+      g_ptr_array_add (self->queued, entry);
+      return;
+    }
+  g_ptr_array_add (self->in_flight, entry);
+  start_write (self);
+}
+
+static void
+saved (gpointer user_data, const GError *error)
+{
+  g_autoptr (GTask) task = user_data;
+
+  if (error != NULL)
+    g_task_return_error (task, g_error_copy (error));
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 void
@@ -355,14 +490,7 @@ os_store_save_async (OsStore *self,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, os_store_save_async);
-  /* A write that is running may hold an older snapshot: wait for the next one. */
-  if (self->writing)
-    {
-      g_ptr_array_add (self->queued, task);
-      return;
-    }
-  g_ptr_array_add (self->in_flight, task);
-  start_write (self);
+  os_store_change (self, OS_CHANGE_NONE, NULL, saved, task);
 }
 
 gboolean

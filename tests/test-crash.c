@@ -6,8 +6,11 @@
  * - the daemon is SIGKILLed at random moments of a burst of transitions, again and again on
  *   one state folder, and every restart finds a whole state file holding a committed
  *   transition, never behind what a client was told;
- * - a state write that fails (a full disk, a folder that went away) still completes the
- *   transition, tells a BLOCK caller, is logged, and is retried until it succeeds.
+ * - a state write that fails (a full disk, a folder that went away): a BLOCK transition is
+ *   not made and its caller hears IOError; a transition without BLOCK, whose caller was
+ *   answered at its start, is made in memory, logged, and retried until it is saved, or
+ *   named as lost at exit; every other change (a profile created or removed, capabilities)
+ *   fails with IOError and changes nothing.
  *
  * The random moments come from one seed, printed; OFFLINE_STATE_CRASH_SEED repeats a run, and
  * OFFLINE_STATE_CRASH_ROUNDS changes the number of rounds. The test paths stay under
@@ -165,7 +168,7 @@ list_leftovers (const char *dir)
     {
       if (g_str_has_prefix (name, DAMAGED))
         g_error ("the daemon found a damaged state file, kept as %s/%s", dir, name);
-      if (!g_str_equal (name, STATE_FILE))
+      if (!g_str_equal (name, STATE_FILE) && !g_str_equal (name, "lock"))
         g_strv_builder_add (names, name);
     }
   return g_strv_builder_end (names);
@@ -445,6 +448,7 @@ typedef struct
   GPtrArray *lines;
   gboolean reading;
   gboolean orphaned; /* freed by the read still under way */
+  gboolean ended;    /* the daemon closed its standard error */
 } DaemonLog;
 
 static void
@@ -474,7 +478,10 @@ on_line (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (line == NULL)
-    return;
+    {
+      log->ended = TRUE;
+      return;
+    }
   g_test_message ("daemon: %s", line);
   g_ptr_array_add (log->lines, line);
   read_next_line (log);
@@ -510,6 +517,17 @@ daemon_log_free (DaemonLog *log)
     }
   log->orphaned = TRUE;
   g_cancellable_cancel (log->cancellable);
+}
+
+/* Every line the daemon wrote until it exited, as one text. */
+static char *
+daemon_log_wait_end (DaemonLog *log)
+{
+  while (!log->ended)
+    g_main_context_iteration (NULL, TRUE);
+  g_ptr_array_add (log->lines, NULL);
+  g_ptr_array_set_size (log->lines, log->lines->len - 1);
+  return g_strjoinv ("\n", (char **) log->lines->pdata);
 }
 
 /* @word in @line, not as part of a longer number or name. */
@@ -660,9 +678,32 @@ assert_notified (Broken *b, guint64 sequence)
     }
 }
 
-/* A BLOCK transition whose state cannot be saved: done all the same, and said so. */
+/* START and DONE of transition @sequence, and no STATECHANGE: it was not made. */
 static void
-assert_unsaved_transition (Broken *b, guint64 sequence, int errsv)
+assert_notified_not_made (Broken *b, guint64 sequence)
+{
+  guint first = b->recorder->n_notes;
+  const guint types[] = { MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_START,
+                          MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_DONE };
+
+  harness_wait_count (&b->recorder->n_notes, first + 2, WAIT_MS);
+  for (guint i = 0; i < 2; i++)
+    {
+      const HarnessNote *note = harness_recorder_note (b->recorder, first + i);
+
+      g_assert_cmpuint (note->notify_type, ==, types[i]);
+      g_assert_cmpuint (note->old_state, ==, state_after (sequence - 1));
+      g_assert_cmpuint (note->new_state, ==, state_after (sequence));
+      g_assert_cmpuint (note->sequence, ==, sequence);
+    }
+  /* Nothing more of it: the next thing this client hears comes after this reply. */
+  harness_assert_profile (&b->h, "default", state_after (sequence - 1), 0x3, sequence - 1);
+  g_assert_cmpuint (b->recorder->n_notes, ==, first + 2);
+}
+
+/* A BLOCK transition whose state cannot be saved: not made, and said so. */
+static void
+assert_refused_transition (Broken *b, guint64 sequence, int errsv)
 {
   guint from = b->log->lines->len;
   g_autoptr (GError) error = NULL;
@@ -672,9 +713,32 @@ assert_unsaved_transition (Broken *b, guint64 sequence, int errsv)
   if (strstr (error->message, "'default'") == NULL ||
       strstr (error->message, "could not be saved") == NULL)
     g_error ("'%s' does not say that the state of 'default' could not be saved", error->message);
-  assert_notified (b, sequence);
-  harness_assert_profile (&b->h, "default", state_after (sequence), 0x3, sequence);
+  assert_notified_not_made (b, sequence);
   wait_for_warning (b->log, from, "default", sequence, errsv);
+}
+
+/* Creating, removing, and setting capabilities while nothing can be written: IOError, and
+ * nothing changes. */
+static void
+assert_changes_refused (Broken *b, const char *existing)
+{
+  g_autofree char *path = harness_profile_path (existing);
+  g_autoptr (GError) error = NULL;
+
+  error = harness_call_fails (b->h.client, NULL, OFFLINE_STATE_MANAGER_INTERFACE,
+                              "CreateOfflineObject", g_variant_new ("(suu)", "refused", 3, ONLINE));
+  harness_assert_dbus_error (error, IO_ERROR, "MAPI_E_DISK_ERROR (0x80040116): ");
+  g_clear_error (&error);
+  /* "default", not @existing: the file, without its long name, would fit in the limit. */
+  error = harness_call_fails (b->h.client, NULL, OFFLINE_STATE_MANAGER_INTERFACE,
+                              "RemoveOfflineObject", g_variant_new ("(s)", "default"));
+  harness_assert_dbus_error (error, IO_ERROR, "MAPI_E_DISK_ERROR (0x80040116): ");
+  g_clear_error (&error);
+  error = harness_call_fails (b->h.client, path, OFFLINE_STATE_EMULATION_INTERFACE,
+                              "SetCapabilities", g_variant_new ("(u)", 1));
+  harness_assert_dbus_error (error, IO_ERROR, "MAPI_E_DISK_ERROR (0x80040116): ");
+  harness_assert_profiles (&b->h, (const char *const[]){ "default", existing, NULL });
+  harness_assert_profile (&b->h, existing, ONLINE, 0x3, 0);
 }
 
 static pid_t
@@ -737,7 +801,7 @@ state_file_size (Harness *h)
 /* A full disk, as RLIMIT_FSIZE makes it on any file system and for root too. The limit
  * comes once the state file (made long by a long profile name) has been written, so the
  * start is untouched; from then on every write fails with EFBIG, until the limit goes and
- * a retry, with no new change, writes it. */
+ * a retry, with no new change, writes what was made in memory only. */
 static void
 test_full_disk (Broken *b, gconstpointer data)
 {
@@ -751,25 +815,54 @@ test_full_disk (Broken *b, gconstpointer data)
   assert_saved (b->h.state_dir, "default", OFFLINE, 1);
   old = limit_file_size (&b->h, state_file_size (&b->h) / 2);
 
-  assert_unsaved_transition (b, 2, EFBIG);
-  /* The write failed as a whole: the old file is still there, and nothing else. */
+  assert_refused_transition (b, 2, EFBIG);
+  assert_changes_refused (b, name);
+  /* The writes failed as a whole: the old file is still there, and nothing else. */
   assert_saved (b->h.state_dir, "default", OFFLINE, 1);
+  assert_saved (b->h.state_dir, name, ONLINE, 0);
   assert_no_leftovers (b->h.state_dir);
 
-  /* Still serving: a non-BLOCK caller has its reply at the start, as ever. */
+  /* Without BLOCK the caller has its reply at the start, as ever: the transition is made in
+   * memory, and saved once the disk allows. */
   from = b->log->lines->len;
-  set_state_ok (b, 0, OFFLINE);
-  assert_notified (b, 3);
-  harness_assert_profile (&b->h, "default", OFFLINE, 0x3, 3);
-  wait_for_warning (b->log, from, "default", 3, EFBIG);
+  set_state_ok (b, 0, ONLINE);
+  assert_notified (b, 2);
+  harness_assert_profile (&b->h, "default", ONLINE, 0x3, 2);
+  wait_for_warning (b->log, from, "default", 2, EFBIG);
 
   from = b->log->lines->len;
   set_file_size_limit (&b->h, &old);
-  wait_for_recovery (b->log, from, b->h.state_dir, "default", OFFLINE, 3);
+  wait_for_recovery (b->log, from, b->h.state_dir, "default", ONLINE, 2);
   assert_saved (b->h.state_dir, name, ONLINE, 0);
 
   harness_restart (&b->h, NULL);
-  harness_assert_profile (&b->h, "default", OFFLINE, 0x3, 3);
+  harness_assert_profile (&b->h, "default", ONLINE, 0x3, 2);
+  harness_assert_profiles (&b->h, (const char *const[]){ "default", name, NULL });
+}
+
+/* Stopped while a transition without BLOCK is in memory only: it tries again, then says what
+ * was lost and exits with a non-zero status. */
+static void
+test_unsaved_at_exit (Broken *b, gconstpointer data)
+{
+  g_autofree char *name = g_strnfill (255, 'x');
+  g_autofree char *lost = NULL;
+  guint from;
+
+  g_free (harness_create_profile (&b->h, name, 0x3, ONLINE));
+  limit_file_size (&b->h, state_file_size (&b->h) / 2);
+  from = b->log->lines->len;
+  set_state_ok (b, 0, OFFLINE);
+  assert_notified (b, 1);
+  wait_for_warning (b->log, from, "default", 1, EFBIG);
+
+  g_assert_cmpint (harness_stop_daemon (&b->h), ==, EXIT_FAILURE);
+  lost = daemon_log_wait_end (b->log);
+  if (strstr (lost, "lost: profile 'default' offline (sequence 1)") == NULL)
+    g_error ("the daemon's last words do not name what was lost: %s", lost);
+  assert_saved (b->h.state_dir, "default", ONLINE, 0);
+  harness_start_daemon (&b->h, NULL);
+  harness_assert_profile (&b->h, "default", ONLINE, 0x3, 0);
 }
 
 /* The state folder replaced by a file (ENOTDIR, whoever runs it); once it is back, the
@@ -779,7 +872,6 @@ test_folder_gone (Broken *b, gconstpointer data)
 {
   g_autofree char *away = g_strconcat (b->h.state_dir, ".away", NULL);
   g_autoptr (GError) error = NULL;
-  guint from;
 
   set_state_ok (b, BLOCK, OFFLINE);
   assert_notified (b, 1);
@@ -788,18 +880,17 @@ test_folder_gone (Broken *b, gconstpointer data)
   g_file_set_contents (b->h.state_dir, "not a folder\n", -1, &error);
   g_assert_no_error (error);
 
-  assert_unsaved_transition (b, 2, ENOTDIR);
+  assert_refused_transition (b, 2, ENOTDIR);
 
   g_assert_cmpint (g_unlink (b->h.state_dir), ==, 0);
   g_assert_cmpint (g_rename (away, b->h.state_dir), ==, 0);
-  from = b->log->lines->len;
-  set_state_ok (b, BLOCK, OFFLINE);
-  assert_notified (b, 3);
-  wait_for_recovery (b->log, from, b->h.state_dir, "default", OFFLINE, 3);
+  set_state_ok (b, BLOCK, ONLINE);
+  assert_notified (b, 2);
+  assert_saved (b->h.state_dir, "default", ONLINE, 2);
   assert_no_leftovers (b->h.state_dir);
 
   harness_restart (&b->h, NULL);
-  harness_assert_profile (&b->h, "default", OFFLINE, 0x3, 3);
+  harness_assert_profile (&b->h, "default", ONLINE, 0x3, 2);
 }
 
 int
@@ -809,6 +900,8 @@ main (int argc, char **argv)
 
   g_test_add ("/daemon/crash/kill-anywhere", Harness, NULL, harness_fixture_setup,
               test_kill_anywhere, harness_fixture_teardown);
+  g_test_add ("/daemon/crash/write-fails/unsaved-at-exit", Broken, NULL, broken_setup,
+              test_unsaved_at_exit, broken_teardown);
   g_test_add ("/daemon/crash/write-fails/full-disk", Broken, NULL, broken_setup, test_full_disk,
               broken_teardown);
   g_test_add ("/daemon/crash/write-fails/folder-gone", Broken, NULL, broken_setup, test_folder_gone,

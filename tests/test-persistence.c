@@ -157,7 +157,8 @@ test_default_state_dir (Harness *h, gconstpointer data)
 {
   static const char *const both[] = { "default", "here", NULL };
   static const char *const folder[] = { "offline-state", NULL };
-  static const char *const file[] = { STATE_FILE, NULL };
+  /* The state file, and the lock that makes the folder one instance's. */
+  static const char *const file[] = { "lock", STATE_FILE, NULL };
   g_autofree char *dir = g_build_filename (h->state_dir, "offline-state", NULL);
   g_auto (GStrv) top = NULL;
   g_auto (GStrv) inside = NULL;
@@ -191,10 +192,12 @@ check_damaged_start (Harness *h, const char *contents, gsize length)
 
   harness_assert_profiles (h, only_default);
   harness_assert_profile (h, "default", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
+  /* The folder's lock, and the damaged file kept aside. */
   names = list_dir (h->state_dir);
-  g_assert_cmpuint (g_strv_length (names), ==, 1);
-  g_assert_true (g_str_has_prefix (names[0], STATE_FILE ".damaged-"));
-  kept = g_build_filename (h->state_dir, names[0], NULL);
+  g_assert_cmpuint (g_strv_length (names), ==, 2);
+  g_assert_cmpstr (names[0], ==, "lock");
+  g_assert_true (g_str_has_prefix (names[1], STATE_FILE ".damaged-"));
+  kept = g_build_filename (h->state_dir, names[1], NULL);
   g_file_get_contents (kept, &kept_contents, &kept_length, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (kept_contents, kept_length, contents, length);
@@ -203,9 +206,10 @@ check_damaged_start (Harness *h, const char *contents, gsize length)
   g_free (harness_create_profile (h, "after", 0x3, MAPIOFFLINE_STATE_ONLINE));
   g_strfreev (names);
   names = list_dir (h->state_dir);
-  g_assert_cmpuint (g_strv_length (names), ==, 2);
-  g_assert_cmpstr (names[0], ==, STATE_FILE);
-  g_assert_true (g_str_has_prefix (names[1], STATE_FILE ".damaged-"));
+  g_assert_cmpuint (g_strv_length (names), ==, 3);
+  g_assert_cmpstr (names[0], ==, "lock");
+  g_assert_cmpstr (names[1], ==, STATE_FILE);
+  g_assert_true (g_str_has_prefix (names[2], STATE_FILE ".damaged-"));
   harness_restart (h, NULL);
   harness_assert_profile (h, "after", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
 }
@@ -231,15 +235,18 @@ test_damaged_empty (Harness *h, gconstpointer data)
 static void
 test_state_file (Harness *h, gconstpointer data)
 {
-  static const char *const file[] = { STATE_FILE, NULL };
+  static const char *const file[] = { "lock", STATE_FILE, NULL };
+  static const char *const lock_only[] = { "lock", NULL };
   g_autofree char *state_path = g_build_filename (h->state_dir, STATE_FILE, NULL);
   g_autofree char *contents = NULL;
   g_autofree char *path = NULL;
   g_auto (GStrv) names = NULL;
   g_autoptr (GError) error = NULL;
 
-  /* A first start with nothing to keep writes nothing. */
-  assert_dir_empty (h->state_dir);
+  /* A first start with nothing to keep writes nothing but the folder's lock. */
+  names = list_dir (h->state_dir);
+  g_assert_cmpstrv (names, lock_only);
+  g_clear_pointer (&names, g_strfreev);
 
   path = harness_create_profile (h, "Work mail", 0x3, MAPIOFFLINE_STATE_ONLINE);
   names = list_dir (h->state_dir);

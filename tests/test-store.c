@@ -348,7 +348,7 @@ test_load_missing (Fixture *f, gconstpointer data)
   gboolean found = TRUE;
 
   g_assert_cmpstr (os_store_get_path (store), ==, f->path);
-  g_assert_null (os_store_load (store, &found));
+  g_assert_null (os_store_load (store, G_MAXUINT, &found));
   g_assert_false (found);
   names = list_dir (f->dir);
   g_assert_cmpstrv (names, ((const char *[]){ NULL }));
@@ -364,7 +364,7 @@ test_load_good (Fixture *f, gconstpointer data)
 
   write_file (f->path, "[OfflineState]\nVersion=1\n[Profile 0]\nName=x y\nCapabilities=2\n"
                        "State=1\nSequence=42\n");
-  records = os_store_load (store, &found);
+  records = os_store_load (store, G_MAXUINT, &found);
   g_assert_true (found);
   g_assert_nonnull (records);
   g_assert_cmpuint (records->len, ==, 1);
@@ -400,7 +400,7 @@ test_load_removes_leftovers (Fixture *f, gconstpointer data)
 
       write_file (path, "[OfflineState]\nVersion=1\n[Profile 0]\nName=half-wri");
     }
-  records = os_store_load (store, &found);
+  records = os_store_load (store, G_MAXUINT, &found);
   g_assert_true (found);
   names = list_dir (f->dir);
   g_assert_cmpuint (g_strv_length (names), ==, g_strv_length ((GStrv) kept));
@@ -436,7 +436,7 @@ test_load_damaged (Fixture *f, gconstpointer data)
   gboolean found = TRUE;
 
   write_file (f->path, garbage);
-  g_assert_null (os_store_load (store, &found));
+  g_assert_null (os_store_load (store, G_MAXUINT, &found));
   g_assert_false (found);
   warnings_assert_one ("damaged", f->path, NULL);
   aside = assert_kept_aside (f);
@@ -445,7 +445,7 @@ test_load_damaged (Fixture *f, gconstpointer data)
   g_assert_cmpstr (kept, ==, garbage);
 
   /* Loading again finds nothing and sets nothing else aside. */
-  g_assert_null (os_store_load (store, &found));
+  g_assert_null (os_store_load (store, G_MAXUINT, &found));
   g_assert_false (found);
   g_assert_cmpuint (warnings_count (), ==, 0);
 }
@@ -459,7 +459,7 @@ test_load_unreadable (Fixture *f, gconstpointer data)
 
   /* Tests may run as root, where permissions do not stop a read: a directory does. */
   g_assert_no_errno (g_mkdir (f->path, 0700));
-  g_assert_null (os_store_load (store, &found));
+  g_assert_null (os_store_load (store, G_MAXUINT, &found));
   g_assert_false (found);
   warnings_assert_one ("damaged", f->path, NULL);
   aside = assert_kept_aside (f);
@@ -764,8 +764,20 @@ state_file_has_sequence (gconstpointer data)
          ((OsProfileRecord *) g_ptr_array_index (records, 0))->sequence == 1;
 }
 
-/* A write that fails during a transition: the transition completes in memory, the
- * BLOCK caller hears of it, and the manager saves again once the folder is back. */
+static gboolean
+not_transitioning (gconstpointer data)
+{
+  return !os_profile_get_transitioning ((OsProfile *) data);
+}
+
+static gboolean
+nothing_unsaved (gconstpointer data)
+{
+  return os_manager_get_unsaved ((OsManager *) data) == NULL;
+}
+
+/* A write that fails during a BLOCK transition: the change is not made, the BLOCK caller
+ * hears IOError, and nothing is left to save. */
 static void
 test_manager_save_fails (Fixture *f, gconstpointer data)
 {
@@ -782,15 +794,100 @@ test_manager_save_fails (Fixture *f, gconstpointer data)
   g_assert_false (os_profile_set_state_finish (profile, wait_for_result (&result), &error));
   g_assert_error (error, OS_ERROR, OS_ERROR_IO_ERROR);
   g_assert_true (g_str_has_prefix (error->message, "MAPI_E_DISK_ERROR (0x80040116): "));
+  g_assert_cmpuint (os_profile_get_state (profile), ==, MAPIOFFLINE_STATE_ONLINE);
+  g_assert_cmpuint (os_profile_get_sequence (profile), ==, 0);
+  g_assert_false (os_profile_get_transitioning (profile));
+  g_assert_null (os_manager_get_unsaved (manager));
+  g_assert_cmpuint (warnings_count (), ==, 2); /* the store's, and the transition's */
+  warnings_clear ();
+
+  g_assert_no_errno (g_remove (f->dir));
+  g_assert_no_errno (g_rename (aside, f->dir));
+  manager_free (manager);
+}
+
+/* Without BLOCK the caller was answered at the start: the change is made in memory, listed as
+ * unsaved, and saved once the folder is back. */
+static void
+test_manager_save_fails_nonblock (Fixture *f, gconstpointer data)
+{
+  g_autofree char *aside = g_strconcat (f->dir, ".aside", NULL);
+  OsManager *manager = manager_new (f->dir);
+  OsProfile *profile = os_manager_lookup (manager, "default");
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *const *unsaved;
+
+  g_assert_no_errno (g_rename (f->dir, aside));
+  write_file (f->dir, "a file where the state folder was");
+  os_profile_set_state_async (profile, 0, MAPIOFFLINE_STATE_OFFLINE_MASK, MAPIOFFLINE_STATE_OFFLINE,
+                              store_result, &result);
+  g_assert_true (os_profile_set_state_finish (profile, wait_for_result (&result), &error));
+  g_assert_no_error (error);
+  spin_until (not_transitioning, profile);
   g_assert_cmpuint (os_profile_get_state (profile), ==, MAPIOFFLINE_STATE_OFFLINE);
   g_assert_cmpuint (os_profile_get_sequence (profile), ==, 1);
-  g_assert_false (os_profile_get_transitioning (profile));
+  unsaved = os_manager_get_unsaved (manager);
+  g_assert_nonnull (unsaved);
+  g_assert_cmpstr (unsaved[0], ==, "profile 'default' offline (sequence 1)");
+  g_assert_null (unsaved[1]);
   g_assert_cmpuint (warnings_count (), ==, 2); /* the store's, and the transition's */
   warnings_clear ();
 
   g_assert_no_errno (g_remove (f->dir));
   g_assert_no_errno (g_rename (aside, f->dir));
   spin_until (state_file_has_sequence, f);
+  spin_until (nothing_unsaved, manager);
+  manager_free (manager);
+}
+
+/* Every other change is written before it is made: when the disk refuses, the caller hears
+ * IOError and nothing changes, in memory or on disk. */
+static void
+test_manager_changes_fail (Fixture *f, gconstpointer data)
+{
+  g_autofree char *aside = g_strconcat (f->dir, ".aside", NULL);
+  OsManager *manager = manager_new (f->dir);
+  OsProfile *profile = os_manager_lookup (manager, "default");
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  create (manager, "kept", 1, 1);
+  g_assert_true (g_file_get_contents (f->path, &before, NULL, NULL));
+  /* A folder no write can reach, for root too: a file where it was. */
+  g_assert_no_errno (g_rename (f->dir, aside));
+  write_file (f->dir, "a file where the state folder was");
+  os_manager_create_async (manager, "new", 3, 2, store_result, &result);
+  g_assert_null (os_manager_create_finish (manager, wait_for_result (&result), &error));
+  g_assert_error (error, OS_ERROR, OS_ERROR_IO_ERROR);
+  g_assert_null (os_manager_lookup (manager, "new"));
+  g_clear_object (&result);
+  g_clear_error (&error);
+
+  os_profile_set_capabilities_async (profile, 1, store_result, &result);
+  g_assert_false (os_profile_set_capabilities_finish (profile, wait_for_result (&result), &error));
+  g_assert_error (error, OS_ERROR, OS_ERROR_IO_ERROR);
+  g_assert_cmpuint (os_profile_get_capabilities (profile), ==, 3);
+  g_clear_object (&result);
+  g_clear_error (&error);
+
+  os_manager_remove_async (manager, "kept", store_result, &result);
+  g_assert_false (os_manager_remove_finish (manager, wait_for_result (&result), &error));
+  g_assert_error (error, OS_ERROR, OS_ERROR_IO_ERROR);
+  g_assert_nonnull (os_manager_lookup (manager, "kept"));
+  g_clear_object (&result);
+
+  g_assert_null (os_manager_get_unsaved (manager));
+  g_assert_cmpuint (warnings_count (), ==, 3);
+  warnings_clear ();
+  g_assert_no_errno (g_remove (f->dir));
+  g_assert_no_errno (g_rename (aside, f->dir));
+  g_assert_true (g_file_get_contents (f->path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, before);
+  /* And with the folder back, the same changes are made. */
+  remove_profile (manager, "kept");
   manager_free (manager);
 }
 
@@ -919,6 +1016,8 @@ main (int argc, char *argv[])
   ADD ("/store/manager/round-trip", test_manager_round_trip);
   ADD ("/store/manager/commit-before-statechange", test_manager_commit_before_statechange);
   ADD ("/store/manager/save-fails", test_manager_save_fails);
+  ADD ("/store/manager/save-fails-nonblock", test_manager_save_fails_nonblock);
+  ADD ("/store/manager/changes-fail", test_manager_changes_fail);
   ADD ("/store/manager/create-remove-on-disk", test_manager_create_remove_on_disk);
   ADD ("/store/manager/removed-default", test_manager_removed_default);
   ADD ("/store/manager/damaged", test_manager_damaged);

@@ -296,6 +296,7 @@ removed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_assert_true (os_manager_remove_finish (OS_MANAGER (source), result, &error));
   g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
 }
 
 static void
@@ -545,7 +546,12 @@ test_created_while_down (Fixture *f, gconstpointer data)
 static void
 remove_profile (Fixture *f, const char *name)
 {
-  os_manager_remove_async (f->manager, name, removed, NULL);
+  gboolean done = FALSE;
+
+  /* Made once written (at the next turn of the main loop, with nothing on disk). */
+  os_manager_remove_async (f->manager, name, removed, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
   g_assert_null (os_manager_lookup (f->manager, name));
 }
 
