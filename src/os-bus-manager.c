@@ -458,19 +458,40 @@ os_bus_manager_new (OsManager *manager,
   g_signal_connect (manager, "profile-added", G_CALLBACK (on_profile_added), self);
   g_signal_connect (manager, "profile-removed", G_CALLBACK (on_profile_removed), self);
 
-  g_dbus_object_manager_server_set_connection (self->object_manager, connection);
-  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection,
-                                         OFFLINE_STATE_MANAGER_PATH, error))
-    {
-      g_object_unref (self);
-      return NULL;
-    }
   os_manager_set_transport (manager, &transport, self);
   g_signal_connect (self->authority, "user-learnt", G_CALLBACK (on_user_learnt), self);
   self->call_budget = os_call_budget_start (
       connection, os_manager_get_limits (manager)->max_calls_per_connection,
       os_manager_get_limits (manager)->max_calls_per_user, identify_caller, self);
   return self;
+}
+
+gboolean
+os_bus_manager_export (OsBusManager *self, GError **error)
+{
+  g_dbus_object_manager_server_set_connection (self->object_manager, self->connection);
+  return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), self->connection,
+                                           OFFLINE_STATE_MANAGER_PATH, error);
+}
+
+GDBusInterfaceSkeleton *
+os_bus_manager_lookup_interface (OsBusManager *self, const char *path, const char *interface)
+{
+  g_autoptr (GDBusInterface) found = NULL;
+
+  if (g_str_equal (path, OFFLINE_STATE_MANAGER_PATH) &&
+      g_str_equal (interface, OFFLINE_STATE_MANAGER_INTERFACE))
+    return G_DBUS_INTERFACE_SKELETON (self);
+  found = g_dbus_object_manager_get_interface (G_DBUS_OBJECT_MANAGER (self->object_manager), path,
+                                               interface);
+  /* The object manager holds it as long as the object is exported. */
+  return found != NULL ? G_DBUS_INTERFACE_SKELETON (found) : NULL;
+}
+
+GDBusObjectManager *
+os_bus_manager_get_object_manager (OsBusManager *self)
+{
+  return G_DBUS_OBJECT_MANAGER (self->object_manager);
 }
 
 void

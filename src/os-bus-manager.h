@@ -17,7 +17,7 @@ G_DECLARE_FINAL_TYPE (OsBusManager, os_bus_manager, OS, BUS_MANAGER, OsDBusManag
 /* @system_bus: the calls that change something are authorized through polkit (the
  * contract, §10); on the session bus nothing is checked. It carries the manager's
  * notifications to clients, and bounds each connection's calls in flight
- * (os-call-budget.h). */
+ * (os-call-budget.h). Nothing is on the bus before os_bus_manager_export(). */
 OsBusManager *os_bus_manager_new (OsManager *manager,
                                   GDBusConnection *connection,
                                   gboolean emulation,
@@ -26,6 +26,15 @@ OsBusManager *os_bus_manager_new (OsManager *manager,
 
 /* Asks the bus for the Unix user of each client whose advises were restored. */
 void os_bus_manager_identify_clients (OsBusManager *self);
+
+/* Puts the manager and the profiles on the bus. */
+gboolean os_bus_manager_export (OsBusManager *self, GError **error);
+
+/* What serves calls at @path for @interface (the manager, or a profile's interface); NULL if
+ * nothing. */
+GDBusInterfaceSkeleton *
+os_bus_manager_lookup_interface (OsBusManager *self, const char *path, const char *interface);
+GDBusObjectManager *os_bus_manager_get_object_manager (OsBusManager *self);
 
 /* Takes no new call: the objects leave the bus. What is under way goes on (notifications,
  * their answers, replies). */

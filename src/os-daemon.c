@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "offline-state.h"
+#include "os-bus-hold.h"
 #include "os-bus-manager.h"
 #include "os-daemon.h"
 #include "os-files.h"
@@ -60,6 +61,7 @@ typedef struct
   gboolean draining;  /* taking no new call, waiting for the transitions in progress */
   int drain_status;
   guint drain_id;
+  OsBusHold *hold; /* with --replace, the calls that come before the state is loaded */
 } Daemon;
 
 /* How long the daemon waits for the transitions in progress when it is told to stop or has
@@ -506,7 +508,18 @@ on_bus_id (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 serve (Daemon *daemon)
 {
+  g_autoptr (GError) error = NULL;
+
+  /* Objects first, then the name: a client that enumerates at once sees them all. */
+  if (!os_bus_manager_export (daemon->bus_manager, &error))
+    {
+      g_printerr ("offline-stated: %s\n", error->message);
+      stop (daemon, EXIT_FAILURE);
+      return;
+    }
   daemon->serving = TRUE;
+  if (daemon->hold != NULL)
+    os_bus_hold_release (g_steal_pointer (&daemon->hold), daemon->bus_manager);
   if (!daemon->name_acquired)
     own_name (daemon);
   else if (daemon->restored)
@@ -523,7 +536,6 @@ load (Daemon *daemon)
 
   daemon->manager = os_manager_new (&options->limits, daemon->state_dir);
   os_manager_load (daemon->manager);
-  /* Objects first, then the name: a client that enumerates at once sees them all. */
   daemon->bus_manager = os_bus_manager_new (daemon->manager, daemon->connection,
                                             !options->no_emulation, options->system, &error);
   if (daemon->bus_manager == NULL)
@@ -686,10 +698,16 @@ start (Daemon *daemon, GError **error)
   g_dbus_connection_set_exit_on_close (daemon->connection, FALSE);
   g_signal_connect (daemon->connection, "closed", G_CALLBACK (on_connection_closed), daemon);
 
-  if (options->replace)
-    own_name (daemon);
-  else
-    load (daemon);
+  if (!options->replace)
+    {
+      load (daemon);
+      return TRUE;
+    }
+  /* The name first: calls that come before the state is loaded wait for it. */
+  daemon->hold = os_bus_hold_new (daemon->connection, options->limits.max_calls_per_user, error);
+  if (daemon->hold == NULL)
+    return FALSE;
+  own_name (daemon);
   return TRUE;
 }
 
@@ -855,6 +873,7 @@ shut_down (Daemon *daemon)
   if (daemon->bus_manager != NULL)
     os_bus_manager_unexport (daemon->bus_manager);
   g_clear_object (&daemon->network_follower);
+  g_clear_pointer (&daemon->hold, os_bus_hold_free);
   finish_writes (daemon);
   save_what_is_unsaved (daemon);
   /* Advises live as long as their bus: the journal of a bus that has gone would only
