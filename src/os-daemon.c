@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -663,15 +664,28 @@ take_folders (Daemon *daemon)
     take_next_folder (daemon);
 }
 
-/* Without --replace: both folders at once, or nothing is touched. */
+/* Without --replace: both folders at once, or nothing is touched: the state folder's lock,
+ * when the runtime folder is in use, goes again if it was made for this attempt. */
 static gboolean
 take_folders_now (Daemon *daemon, GError **error)
 {
+  g_autofree char *lock = g_build_filename (daemon->state_dir, OS_LOCK_FILE, NULL);
+  gboolean folder_existed = g_file_test (daemon->state_dir, G_FILE_TEST_EXISTS);
+  gboolean lock_existed = g_file_test (lock, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK);
+
   daemon->state_lock = os_lock_folder (daemon->state_dir, error);
   if (daemon->state_lock < 0)
     return FALSE;
   daemon->runtime_lock = os_lock_folder (daemon->runtime_dir, error);
-  return daemon->runtime_lock >= 0;
+  if (daemon->runtime_lock >= 0)
+    return TRUE;
+  if (!lock_existed)
+    g_unlink (lock);
+  if (!folder_existed)
+    g_rmdir (daemon->state_dir);
+  close (daemon->state_lock);
+  daemon->state_lock = -1;
+  return FALSE;
 }
 
 static gboolean

@@ -125,6 +125,12 @@ open_lock_file (const char *directory, char **path, GError **error)
       return -1;
     }
   fd = g_open (*path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+  /* A read-only folder (a read-only mount, or a folder this user may not write): the lock
+   * file as it is, or else the folder itself. Nothing can be written there either way. */
+  if (fd < 0 && (errno == EROFS || errno == EACCES))
+    fd = g_open (*path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0 && errno == ENOENT)
+    fd = g_open (directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0)
     {
       int saved = errno;
@@ -142,6 +148,7 @@ mark_held (int fd)
   char text[32];
   int length = g_snprintf (text, sizeof text, "%d\n", (int) getpid ());
 
+  /* Read-only, the lock file keeps the name of the last process that wrote it. */
   if (ftruncate (fd, 0) < 0 || pwrite (fd, text, length, 0) != length)
     g_debug ("Could not write the process ID into a lock file: %s", g_strerror (errno));
   return fd;
