@@ -102,14 +102,20 @@ bad_line (GError **error, guint line, const char *what)
 }
 
 static gboolean
-parse_number (const char *text, guint min, guint *out)
+parse_number_up_to (const char *text, guint min, guint max, guint *out)
 {
   guint64 number;
 
-  if (!g_ascii_string_to_unsigned (text, 10, min, G_MAXUINT, &number, NULL))
+  if (!g_ascii_string_to_unsigned (text, 10, min, max, &number, NULL))
     return FALSE;
   *out = (guint) number;
   return TRUE;
+}
+
+static gboolean
+parse_number (const char *text, guint min, guint *out)
+{
+  return parse_number_up_to (text, min, G_MAXUINT, out);
 }
 
 static gboolean
@@ -125,8 +131,8 @@ parse_header (const char *line, const char *bus_id, guint *last_token, GError **
     return bad_line (error, 1, "a journal of another format version");
   if (g_strcmp0 (fields[3], bus_id) != 0)
     return bad_line (error, 1, "the journal of another bus");
-  /* No run hands out the last token and writes a journal after it. */
-  if (*last_token == G_MAXUINT)
+  /* No run hands out the last token (OS_ADVISE_TOKEN_MAX): a header past it is damage. */
+  if (*last_token > OS_ADVISE_TOKEN_MAX)
     return bad_line (error, 1, "every advise token is spent");
   return TRUE;
 }
@@ -141,7 +147,8 @@ parse_add (const char *line, guint number, GError **error)
   guint token, client_token, state_mask;
   const char *owner, *callback, *profile;
 
-  if (g_strv_length (fields) != 7 || !parse_number (fields[1], 1, &token) ||
+  if (g_strv_length (fields) != 7 ||
+      !parse_number_up_to (fields[1], 1, OS_ADVISE_TOKEN_MAX, &token) ||
       !parse_number (fields[2], 0, &client_token) || !parse_number (fields[3], 0, &state_mask))
     {
       bad_line (error, number, "not an advise");

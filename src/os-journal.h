@@ -26,6 +26,9 @@ G_BEGIN_DECLS
 
 #define OS_JOURNAL_VERSION 1
 
+/* The highest advise token ever handed out: G_MAXUINT in a journal is damage. */
+#define OS_ADVISE_TOKEN_MAX (G_MAXUINT - 1)
+
 /* What is kept of one advise. */
 typedef struct
 {

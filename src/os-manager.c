@@ -779,8 +779,9 @@ check_can_add (OsManager *self, OsClient *client, guint token, gsize path_bytes,
       os_set_error (error, OS_ERROR_INVALID_ARGS, "advise token %u is live already", token);
       return FALSE;
     }
-  /* A token is never handed out twice in one run; 2^32 - 1 of them is the end. */
-  if (token == 0 && self->last_token == G_MAXUINT)
+  /* A token is never handed out twice on one bus; 2^32 - 2 of them is the end (the last
+   * value is never handed out, so that a journal naming it is damage: os-journal.c). */
+  if (token == 0 && self->last_token >= OS_ADVISE_TOKEN_MAX)
     {
       os_set_error (error, OS_ERROR_LIMITS_EXCEEDED,
                     "every advise token of this run has been handed out");

@@ -6,6 +6,7 @@
  */
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "offline-state.h"
 #include "os-core-private.h"
@@ -177,6 +178,7 @@ test_not_a_journal (Fixture *f, gconstpointer data)
     "offline-state advises 1 fedcba9876543210fedcba9876543210 0\n",
     "offline-state advises 1 " BUS_ID "\n",
     "offline-state advises 1 " BUS_ID " -1\n",
+    "offline-state advises 1 " BUS_ID " 4294967295\n", /* every token spent: no run does that */
     "[OfflineState]\nVersion=1\n",
   };
 
@@ -210,6 +212,7 @@ test_bad_lines (Fixture *f, gconstpointer data)
     "+ 3 1 3 :1.2 / de\tfault",          /* a control character */
     "+ 3 1 3  :1.2 / default",           /* two spaces */
     "+ 99999999999 1 3 :1.2 / default",  /* more than 32 bits */
+    "+ 4294967295 1 3 :1.2 / default",   /* the last token is never handed out */
     "* 3",
     "",
   };
@@ -412,11 +415,21 @@ test_damaged_file (Fixture *f, gconstpointer data)
   g_assert_cmpuint (loaded->len, ==, 1);
   warnings_assert_one (f->path, "cut short", NULL);
 
+  /* Not a journal at all: set aside whole, not left to be replayed again. */
   g_assert_true (g_file_set_contents (f->path, "junk\n", -1, NULL));
   g_ptr_array_unref (loaded);
   loaded = load (f, &last_token);
   g_assert_cmpuint (loaded->len, ==, 0);
-  warnings_assert_one (f->path, "No advises restored", NULL);
+  warnings_assert_one (f->path, "No advises restored", "damaged", NULL);
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+
+  /* Not a regular file: never opened for reading (a FIFO would block), set aside too. */
+  g_assert_no_errno (mkfifo (f->path, 0600));
+  g_ptr_array_unref (loaded);
+  loaded = load (f, &last_token);
+  g_assert_cmpuint (loaded->len, ==, 0);
+  warnings_assert_one (f->path, "not a regular file", NULL);
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
 }
 
 /* A manager restores what an earlier run kept */

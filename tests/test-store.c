@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "offline-state.h"
@@ -464,6 +465,73 @@ test_load_unreadable (Fixture *f, gconstpointer data)
   warnings_assert_one ("damaged", f->path, NULL);
   aside = assert_kept_aside (f);
   g_assert_true (g_file_test (aside, G_FILE_TEST_IS_DIR));
+}
+
+/* A FIFO (opening it would block) and a symbolic link (what it points at is not the daemon's
+ * to read, nor to quote): set aside, unread. */
+static void
+test_load_not_regular (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  g_autofree char *elsewhere = g_dir_make_tmp ("offline-state-elsewhere-XXXXXX", NULL);
+  g_autofree char *target = g_build_filename (elsewhere, "secret", NULL);
+  g_autofree char *aside = NULL;
+  gboolean found = TRUE;
+
+  g_assert_no_errno (mkfifo (f->path, 0600));
+  g_assert_null (os_store_load (store, G_MAXUINT, &found));
+  g_assert_false (found);
+  warnings_assert_one ("damaged", "not a regular file", NULL);
+  aside = assert_kept_aside (f);
+  g_assert_no_errno (g_unlink (aside));
+
+  write_file (target, "secret first line\n");
+  g_assert_no_errno (symlink (target, f->path));
+  g_assert_null (os_store_load (store, G_MAXUINT, &found));
+  g_assert_false (found);
+  g_assert_false (warnings_mention ("secret first line"));
+  warnings_assert_one ("damaged", "symbolic link", NULL);
+  g_free (aside);
+  aside = assert_kept_aside (f);
+  g_assert_true (g_file_test (aside, G_FILE_TEST_IS_SYMLINK));
+  g_assert_no_errno (g_unlink (aside));
+  g_assert_no_errno (g_unlink (target));
+  g_assert_no_errno (g_rmdir (elsewhere));
+}
+
+/* More profiles than allowed: the first ones, and a copy of the whole file beside it. */
+static void
+test_load_over_limit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (OsStore) store = os_store_new (f->dir, snapshot_records, f);
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GString) text = g_string_new ("[OfflineState]\nVersion=1\n");
+  g_autoptr (GDir) dir = NULL;
+  const char *name;
+  gboolean found = FALSE;
+  guint copies = 0;
+
+  for (guint i = 0; i < 10; i++)
+    g_string_append_printf (text, "[Profile %u]\nName=p%u\nCapabilities=3\nState=1\nSequence=%u\n",
+                            i, i, i);
+  write_file (f->path, text->str);
+  records = os_store_load (store, 4, &found);
+  g_assert_true (found);
+  g_assert_cmpuint (records->len, ==, 4);
+  assert_record (g_ptr_array_index (records, 0), "p0", 3, 1, 0);
+  warnings_assert_one ("10 profiles", "--max-profiles=4", "over-limit", NULL);
+  dir = g_dir_open (f->dir, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "state.ini.over-limit-"))
+      {
+        g_autofree char *path = g_build_filename (f->dir, name, NULL);
+        g_autofree char *copy = NULL;
+
+        g_assert_true (g_file_get_contents (path, &copy, NULL, NULL));
+        g_assert_cmpstr (copy, ==, text->str);
+        copies++;
+      }
+  g_assert_cmpuint (copies, ==, 1);
 }
 
 /* Tests: writing */
@@ -1009,6 +1077,8 @@ main (int argc, char *argv[])
   ADD ("/store/load/removes-leftovers", test_load_removes_leftovers);
   ADD ("/store/load/damaged", test_load_damaged);
   ADD ("/store/load/unreadable", test_load_unreadable);
+  ADD ("/store/load/not-regular", test_load_not_regular);
+  ADD ("/store/load/over-limit", test_load_over_limit);
   ADD ("/store/save/atomic", test_save);
   ADD ("/store/save/creates-directory", test_save_creates_directory);
   ADD ("/store/save/coalesces", test_save_coalesces);

@@ -53,6 +53,15 @@ warnings_clear (void)
   g_ptr_array_set_size (warnings, 0);
 }
 
+gboolean
+warnings_mention (const char *word)
+{
+  for (guint i = 0; i < warnings->len; i++)
+    if (strstr (g_ptr_array_index (warnings, i), word) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
 void
 warnings_assert_one (const char *first_word, ...)
 {

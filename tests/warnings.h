@@ -19,5 +19,7 @@ void warnings_clear (void);
 /* Asserts that exactly one warning was logged since the last check, and that it contains
  * each of the words; then forgets it. */
 void warnings_assert_one (const char *first_word, ...) G_GNUC_NULL_TERMINATED;
+/* Whether a warning captured since the last clear holds @word. */
+gboolean warnings_mention (const char *word);
 
 G_END_DECLS
