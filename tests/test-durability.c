@@ -787,6 +787,7 @@ test_disk_full (Harness *h, gconstpointer data)
   g_autoptr (GStrvBuilder) created = g_strv_builder_new ();
   g_auto (GStrv) expected = NULL;
   g_autofree char *padding = g_strnfill (180, 'x');
+  g_autoptr (GSubprocess) crashed = NULL;
   guint ok = 0, refused = 0;
 
   if (!mount_state_tmpfs (h, "size=64k,mode=0700"))
@@ -811,9 +812,12 @@ test_disk_full (Harness *h, gconstpointer data)
   g_test_message ("64 KiB disk: %u profiles created, %u refused", ok, refused);
   g_assert_cmpuint (ok, >, 0);
   g_assert_cmpuint (refused, >, 0);
-  /* A crash, and what was answered is what is there. */
+  /* A crash, and what was answered is what is there. The next instance starts once this
+   * one is gone (until then, its folders are still its own). */
   g_assert_no_errno (kill (daemon_pid (h), SIGKILL));
-  g_clear_object (&h->daemon);
+  crashed = g_steal_pointer (&h->daemon);
+  g_assert_true (g_subprocess_wait (crashed, NULL, NULL));
+  g_assert_true (g_subprocess_get_if_signaled (crashed));
   harness_start_daemon (h, NULL);
   /* In order: the names made here sort before "default". */
   g_strv_builder_add (created, "default");
