@@ -12,6 +12,9 @@
 
 /* Subscribers notified in one go (one main-loop iteration) of a phase. */
 #define PHASE_SLICE 256
+/* Slices sent and not yet written that a phase lets be: two, so that GDBus's thread writes
+ * one while the main loop makes the next. */
+#define SLICES_UNWRITTEN 2
 
 /* One transition (§5 of the contract). */
 typedef struct
@@ -24,7 +27,8 @@ typedef struct
   guint ticket;        /* of the phase: replies to an earlier phase do not count */
   guint n_awaiting;    /* callback replies the phase still waits for */
   gboolean sending;
-  guint next; /* the subscriber the phase goes on with (see send_slice()) */
+  guint next;     /* the subscriber the phase goes on with (see send_slice()) */
+  guint slice_id; /* the next slice, from an idle */
   guint timeout_id;
   guint delay_id;
   GPtrArray *waiters; /* GTasks of BLOCK callers */
@@ -51,6 +55,7 @@ struct _OsProfile
   GHashTable *failures; /* method name → Failure */
   Transition *transition;
   guint last_ticket;
+  guint unwritten;   /* slices the transport has not said are written */
   gboolean removing; /* its removal is being written */
 };
 
@@ -102,6 +107,7 @@ transition_free (OsProfile *self, Transition *t)
 {
   g_clear_handle_id (&t->timeout_id, g_source_remove);
   g_clear_handle_id (&t->delay_id, g_source_remove);
+  g_clear_handle_id (&t->slice_id, g_source_remove);
   for (guint i = 0; i < t->subscribers->len; i++)
     {
       OsAdvise *advise =
@@ -329,19 +335,38 @@ on_notify_timeout (gpointer user_data)
 static void send_slice (OsProfile *self);
 
 static void
-on_slice_sent (gpointer user_data)
+on_next_slice (gpointer user_data)
+{
+  OsProfile *self = user_data;
+
+  self->transition->slice_id = 0;
+  send_slice (self);
+}
+
+/* Goes on with the phase, unless it is done or a slice is on its way already. */
+static void
+go_on (OsProfile *self)
+{
+  Transition *t = self->transition;
+
+  if (t != NULL && t->sending && t->slice_id == 0 && t->next < t->subscribers->len &&
+      self->unwritten < SLICES_UNWRITTEN)
+    t->slice_id = g_idle_add_once (on_next_slice, self);
+}
+
+static void
+on_slice_written (gpointer user_data)
 {
   g_autoptr (OsProfile) self = user_data;
 
-  /* The profile may have been disposed meanwhile, at shutdown. */
-  if (self->transition != NULL && self->transition->sending)
-    send_slice (self);
+  self->unwritten--;
+  go_on (self);
 }
 
-/* Sends the phase to the next PHASE_SLICE subscribers. A big fan-out goes on only once the
- * transport has written the slice before it: calls of other clients are served between two
- * slices, and their replies wait behind one slice at most, not behind every notification of
- * the phase. */
+/* Sends the phase to the next PHASE_SLICE subscribers. A big fan-out goes on, from an idle,
+ * while at most SLICES_UNWRITTEN slices wait for the transport to write them: calls of
+ * other clients are served between two slices, and their replies wait behind two slices at
+ * most, not behind every notification of the phase. */
 static void
 send_slice (OsProfile *self)
 {
@@ -364,7 +389,9 @@ send_slice (OsProfile *self)
     }
   if (t->next < t->subscribers->len)
     {
-      os_manager_when_sent (self->manager, on_slice_sent, g_object_ref (self));
+      self->unwritten++;
+      os_manager_when_sent (self->manager, on_slice_written, g_object_ref (self));
+      go_on (self);
       return;
     }
   t->sending = FALSE;
