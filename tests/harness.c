@@ -20,15 +20,21 @@
 
 /* A daemon under valgrind starts, and checks its heap on the way out, many times slower:
  * $OFFLINE_STATE_TEST_TIMEOUT_MULTIPLIER stretches the waits for those two moments. */
-static guint
-start_timeout_ms (void)
+guint
+harness_timeout_multiplier (void)
 {
   const char *multiplier = g_getenv ("OFFLINE_STATE_TEST_TIMEOUT_MULTIPLIER");
   guint64 factor = 1;
 
   if (multiplier != NULL)
     g_assert_true (g_ascii_string_to_unsigned (multiplier, 10, 1, 100, &factor, NULL));
-  return START_TIMEOUT_MS * (guint) factor;
+  return (guint) factor;
+}
+
+static guint
+start_timeout_ms (void)
+{
+  return START_TIMEOUT_MS * harness_timeout_multiplier ();
 }
 
 static const char *

@@ -83,6 +83,10 @@ int harness_run_daemon_sync (const char *const *argv, char **err_out);
 /* Same, and also its standard output in @out_out (may be NULL: then it is discarded). */
 int harness_run_daemon_sync_full (const char *const *argv, char **out_out, char **err_out);
 
+/* $OFFLINE_STATE_TEST_TIMEOUT_MULTIPLIER (1 when unset): how much slower than a plain build
+ * the daemon and the test run (valgrind sets 3). */
+guint harness_timeout_multiplier (void);
+
 /* Removes @path and everything in it. */
 void harness_remove_tree (const char *path);
 
