@@ -205,7 +205,8 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
     { "system", 0, 0, G_OPTION_ARG_NONE, &options->system, "Serve the system bus", NULL },
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &options->replace,
       "Take the bus name over from a running instance", NULL },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose, "Log debug messages", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &options->verbose,
+      "Log the daemon's debug messages (GLib's own: G_MESSAGES_DEBUG=all)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options->version, "Print the version and exit", NULL },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &options->state_dir,
       "Where the persisted state lives (default: $XDG_STATE_HOME/offline-state, or "
@@ -385,6 +386,16 @@ on_hangup (gpointer user_data)
 
 static void take_folders (Daemon *daemon);
 
+/* One line, without --verbose too: clients can call now. */
+static void
+announce (Daemon *daemon)
+{
+  g_message ("Serving %s on the %s bus; state in %s, advises in %s", OFFLINE_STATE_BUS_NAME,
+             daemon->options.system ? "system" : "session",
+             daemon->state_dir ? daemon->state_dir : "memory (--ephemeral)",
+             daemon->runtime_dir ? daemon->runtime_dir : "memory (--ephemeral)");
+}
+
 static void
 on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
 {
@@ -401,6 +412,7 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
   /* Only the instance that serves the bus writes the advise journal. */
   if (daemon->restored)
     os_manager_keep_advises (daemon->manager);
+  announce (daemon);
 }
 
 static void
@@ -522,9 +534,13 @@ serve (Daemon *daemon)
   if (daemon->hold != NULL)
     os_bus_hold_release (g_steal_pointer (&daemon->hold), daemon->bus_manager);
   if (!daemon->name_acquired)
-    own_name (daemon);
-  else if (daemon->restored)
+    {
+      own_name (daemon);
+      return;
+    }
+  if (daemon->restored)
     os_manager_keep_advises (daemon->manager);
+  announce (daemon);
 }
 
 /* Loads the state (the folders are this instance's now), puts the objects on the bus,
@@ -944,8 +960,9 @@ os_daemon_main (int argc, char **argv)
       g_free (daemon.options.runtime_dir);
       return EXIT_SUCCESS;
     }
-  if (daemon.options.verbose)
-    g_log_set_debug_enabled (TRUE);
+  /* The daemon's own debug output, not GLib's: that is G_MESSAGES_DEBUG=all, as anywhere. */
+  if (daemon.options.verbose && g_getenv ("G_MESSAGES_DEBUG") == NULL)
+    g_setenv ("G_MESSAGES_DEBUG", G_LOG_DOMAIN, TRUE);
 
   daemon.loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);

@@ -23,6 +23,18 @@ assert_one_line (const char *text)
     g_error ("expected one line starting with '%s', got '%s'", PREFIX, text);
 }
 
+/* What a daemon that served wrote after the line that said so ("Serving ..."). */
+static const char *
+after_serving (const char *text)
+{
+  const char *serving = strstr (text, "Serving " OFFLINE_STATE_BUS_NAME);
+
+  g_assert_nonnull (serving);
+  serving = strchr (serving, '\n');
+  g_assert_nonnull (serving);
+  return serving + 1;
+}
+
 static void
 assert_contains (const char *text, const char *part)
 {
@@ -320,8 +332,8 @@ test_replace (Harness *h, gconstpointer data)
   /* The first loses the name: a one-line error, and a non-zero status. */
   g_assert_cmpint (wait_exit (first), !=, 0);
   err = read_all (first_stderr);
-  assert_one_line (err);
-  assert_contains (err, OFFLINE_STATE_BUS_NAME);
+  assert_one_line (after_serving (err));
+  assert_contains (after_serving (err), OFFLINE_STATE_BUS_NAME);
 
   /* The second owns it and answers. */
   owner = get_name_owner (h);
@@ -373,11 +385,12 @@ test_bus_goes_away (Harness *h, gconstpointer data)
   g_test_dbus_down (h->bus);
   g_assert_cmpint (wait_exit (daemon), !=, 0);
   err = read_all (daemon_stderr);
-  assert_one_line (err);
+  assert_one_line (after_serving (err));
   g_assert_cmpuint (count_journals (h), ==, 0);
 }
 
-/* 7. --verbose logs debug messages on standard error; without it, none. */
+/* 7. --verbose logs the daemon's debug messages on standard error, not GLib's; without it,
+ * none, only one line once it serves. */
 
 static const char *const args_v[] = { "-v", NULL };
 static const char *const args_verbose[] = { "--verbose", NULL };
@@ -440,7 +453,10 @@ test_verbose (Harness *h, gconstpointer data)
   harness_wait_flag (&reader.done, WAIT_MS);
   if (!reader.found)
     g_error ("no line holds '%s' in '%s'", reader.wanted, text->str);
-  assert_contains (text->str, "-DEBUG");
+  assert_contains (text->str, "offline-state-DEBUG");
+  /* The daemon's own, not GLib's (G_MESSAGES_DEBUG=all is for those). */
+  g_assert_null (strstr (text->str, "GLib-GIO-DEBUG"));
+  g_assert_null (strstr (text->str, "GLib-DEBUG"));
   g_assert_cmpint (harness_stop_daemon (h), ==, 0);
   g_object_unref (reader.lines);
 }
@@ -458,6 +474,8 @@ test_quiet (Harness *h, gconstpointer data)
   err = read_all (stream);
   g_assert_null (strstr (err, "Owns "));
   g_assert_null (strstr (err, "-DEBUG"));
+  /* One line says that it serves, and where its state is. */
+  assert_contains (err, "Serving " OFFLINE_STATE_BUS_NAME " on the session bus; state in ");
 }
 
 /* 8. A client chooses its callback path and its callback's error message, each as long as
