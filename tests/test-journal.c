@@ -185,9 +185,10 @@ test_not_a_journal (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
     {
       g_autoptr (GError) error = NULL;
+      g_autofree char *shown = g_strescape (texts[i], NULL);
       guint last_token = 99;
 
-      g_test_message ("case %u: '%s'", i, texts[i]);
+      g_test_message ("case %u: '%s'", i, shown);
       g_assert_null (parse (texts[i], &last_token, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
     }
@@ -222,11 +223,13 @@ test_bad_lines (Fixture *f, gconstpointer data)
       g_autofree char *text = g_strdup_printf (HEADER " 0\n+ 2 1 3 :1.1 / default\n%s\n"
                                                       "+ 8 1 3 :1.1 / default\n",
                                                lines[i]);
+      g_autofree char *shown = g_strescape (lines[i], NULL);
       g_autoptr (GPtrArray) parsed = NULL;
       g_autoptr (GError) error = NULL;
       guint last_token;
 
-      g_test_message ("case %u: '%s'", i, lines[i]);
+      /* Escaped: TAP output is UTF-8, and some cases are not. */
+      g_test_message ("case %u: '%s'", i, shown);
       parsed = parse (text, &last_token, &error);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
       g_assert_nonnull (strstr (error->message, "line 3"));
