@@ -434,8 +434,7 @@ OsBusManager *
 os_bus_manager_new (OsManager *manager,
                     GDBusConnection *connection,
                     gboolean emulation,
-                    gboolean system_bus,
-                    GError **error)
+                    gboolean system_bus)
 {
   OsBusManager *self = g_object_new (OS_TYPE_BUS_MANAGER, NULL);
   OsDBusManager *iface = OS_DBUS_MANAGER (self);

@@ -21,8 +21,7 @@ G_DECLARE_FINAL_TYPE (OsBusManager, os_bus_manager, OS, BUS_MANAGER, OsDBusManag
 OsBusManager *os_bus_manager_new (OsManager *manager,
                                   GDBusConnection *connection,
                                   gboolean emulation,
-                                  gboolean system_bus,
-                                  GError **error);
+                                  gboolean system_bus);
 
 /* Asks the bus for the Unix user of each client whose advises were restored. */
 void os_bus_manager_identify_clients (OsBusManager *self);

@@ -549,18 +549,11 @@ static void
 load (Daemon *daemon)
 {
   Options *options = &daemon->options;
-  g_autoptr (GError) error = NULL;
 
   daemon->manager = os_manager_new (&options->limits, daemon->state_dir);
   os_manager_load (daemon->manager);
   daemon->bus_manager = os_bus_manager_new (daemon->manager, daemon->connection,
-                                            !options->no_emulation, options->system, &error);
-  if (daemon->bus_manager == NULL)
-    {
-      g_printerr ("offline-stated: %s\n", error->message);
-      stop (daemon, EXIT_FAILURE);
-      return;
-    }
+                                            !options->no_emulation, options->system);
   if (options->follow_network)
     daemon->network_follower = os_network_follower_new (
         daemon->manager, g_network_monitor_get_default (), options->reconnect_delay_ms);

@@ -495,14 +495,6 @@ test_silent_callback (Harness *h, gconstpointer data)
  * time-out, is answered in time. The time-out, due when the daemon resumes, waits for the
  * answer already in its socket; the client keeps its advise and hears the whole transition. */
 
-/* --notify-timeout for the stalled daemon: short, but longer than a client under valgrind
- * takes to answer. */
-static guint
-stalled_timeout_ms (void)
-{
-  return 300 * harness_timeout_multiplier ();
-}
-
 static void
 test_daemon_stalled (Harness *h, gconstpointer data)
 {
@@ -538,7 +530,7 @@ test_daemon_stalled (Harness *h, gconstpointer data)
   g_assert_no_error (error);
   /* The stall itself, three times --notify-timeout: what this case is about, not a wait for
    * something to happen. */
-  g_usleep (3 * stalled_timeout_ms () * G_TIME_SPAN_MILLISECOND);
+  g_usleep (3 * 300 * G_TIME_SPAN_MILLISECOND);
   g_assert_cmpint (kill (daemon, SIGCONT), ==, 0);
 
   harness_wait_flag (&pending.done, WAIT_MS);
@@ -571,8 +563,7 @@ test_daemon_stalled (Harness *h, gconstpointer data)
 static void
 setup_short_timeout_with_log (Harness *h, gconstpointer data)
 {
-  g_autofree char *timeout = g_strdup_printf ("--notify-timeout=%u", stalled_timeout_ms ());
-  const char *const args[] = { timeout, "--cut-off-grace=300", NULL };
+  static const char *const args[] = { "--notify-timeout=300", "--cut-off-grace=300", NULL };
 
   harness_setup_full (h, HARNESS_STDERR_PIPE, args);
 }
