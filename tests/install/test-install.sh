@@ -4,11 +4,12 @@
 #
 # Installs the build into a temporary folder (meson install --destdir) and checks what a
 # desktop gets from it: the installed tree, the activation files against the units they
-# name, every installed XML file, the man pages, the bash completion, and D-Bus activation
-# itself. On a private session bus whose services folder holds the installed activation
-# file, the first method call starts the installed daemon; on a private bus with the system
-# bus's policy and the installed policy file, an unprivileged user activates the system
-# service and talks to it both ways. Output: TAP.
+# name, every installed XML file, the D-Bus interface files against what the installed
+# daemon introspects, the man pages, the bash completion, and D-Bus activation itself. On
+# a private session bus whose services folder holds the installed activation file, the
+# first method call starts the installed daemon; on a private bus with the system bus's
+# policy and the installed policy file, an unprivileged user activates the system service
+# and talks to it both ways. Output: TAP.
 #
 # Usage: test-install.sh BUILD_DIR. tests/install/meson.build sets the rest in the
 # environment: MESON, VERSION, SOURCE_DIR and the install folders (BINDIR, LIBEXECDIR...).
@@ -178,6 +179,11 @@ expect required "$session_service"
 expect required "$system_service"
 expect required "$bus_policy"
 expect required "$DATADIR/polkit-1/actions/$bus_name.policy"
+interfaces_dir=$DATADIR/dbus-1/interfaces
+interfaces=(Manager OfflineMgr Emulation OfflineNotify)
+for interface in "${interfaces[@]}"; do
+  expect required "$interfaces_dir/$bus_name.$interface.xml"
+done
 [ "$SYSTEMDUSERUNITDIR" != no ] && expect required "$SYSTEMDUSERUNITDIR/offline-stated.service"
 [ "$SYSTEMDSYSTEMUNITDIR" != no ] && expect required "$SYSTEMDSYSTEMUNITDIR/offline-stated.service"
 [ "$BASHCOMPLETIONDIR" != no ] && expect required "$completion"
@@ -265,14 +271,130 @@ for file in "${xml_files[@]}"; do
     fail "xmllint --noout ${file#"$dest"}"
   fi
 done
+# dbus's busconfig.dtd (1.14 still) declares only the first attributes of <allow> and
+# <deny> (send, receive, send_to...), none of those that dbus-daemon(1) documents and reads
+# (send_destination, send_interface...): no working policy is valid against it as it is.
+# The policy is validated against a copy that declares those too; dbus-daemon itself
+# parses the file further down.
 busconfig_dtd=/usr/share/xml/dbus-1/busconfig.dtd
 if [ -f "$busconfig_dtd" ]; then
-  check "$bus_policy is valid against $busconfig_dtd" \
-    xmllint --noout --nonet --dtdvalid "$busconfig_dtd" "$dest$bus_policy"
+  {
+    cat "$busconfig_dtd"
+    for element in allow deny; do
+      printf '<!ATTLIST %s' "$element"
+      for attribute in send_destination send_destination_prefix send_interface send_member \
+        send_error send_path send_type send_broadcast send_requested_reply receive_sender \
+        receive_interface receive_member receive_error receive_path receive_type \
+        receive_requested_reply eavesdrop own_prefix group max_fds min_fds; do
+        printf '\n  %s CDATA #IMPLIED' "$attribute"
+      done
+      printf '>\n'
+    done
+  } >"$tmp/busconfig.dtd"
+  check "$bus_policy is valid against $busconfig_dtd, with the attributes of dbus-daemon(1)" \
+    xmllint --noout --nonet --dtdvalid "$tmp/busconfig.dtd" "$dest$bus_policy"
 else
   skip "$bus_policy is valid against the busconfig DTD" \
     "no $busconfig_dtd here (dbus-daemon parses the file below)"
 fi
+
+# --- The D-Bus interface files ----------------------------------------------------------
+
+# The introspection XML of each interface, for other bindings to generate their proxies
+# from (and clients to implement OfflineNotify): valid, named in offline-state-1.pc, and
+# the same interfaces as the daemon serves. Validation reads the DTD from this machine only.
+introspect_dtd=/usr/share/xml/dbus-1/introspect.dtd
+for interface in "${interfaces[@]}"; do
+  file=$interfaces_dir/$bus_name.$interface.xml
+  if [ ! -f "$introspect_dtd" ]; then
+    skip "$file is valid against the introspection DTD" "no $introspect_dtd here (libdbus-1-dev)"
+  elif xmllint --noout --nonet --dtdvalid "$introspect_dtd" "$dest$file" >"$tmp/xmllint.log" 2>&1 &&
+    ! [ -s "$tmp/xmllint.log" ]; then
+    pass "$file is valid against $introspect_dtd"
+  else
+    note <"$tmp/xmllint.log"
+    fail "$file is valid against $introspect_dtd"
+  fi
+done
+
+# pkg-config names the folders that clients look in, as they are once installed.
+# check_pc_folder VARIABLE FOLDER FILE: offline-state-1.pc's VARIABLE is FOLDER, and the
+# install put FILE in it.
+check_pc_folder() {
+  local value
+  value=$(env -u PKG_CONFIG_SYSROOT_DIR \
+    PKG_CONFIG_PATH="$dest$LIBDIR/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
+    pkg-config --variable="$1" offline-state-1 2>&1)
+  [ "$value" = "$2" ] || echo "# pkg-config --variable=$1 offline-state-1: $value"
+  check "offline-state-1.pc: $1 is $2, which holds $3" test "$value" = "$2" -a -f "$dest$value/$3"
+}
+if [ ! -f "$dest$LIBDIR/pkgconfig/offline-state-1.pc" ]; then
+  skip "offline-state-1.pc names the folders" "the client library is not built yet"
+elif ! command -v pkg-config >/dev/null; then
+  skip "offline-state-1.pc names the folders" "no pkg-config"
+else
+  check_pc_folder interfaces_dir "$interfaces_dir" "$bus_name.OfflineNotify.xml"
+  check_pc_folder test_services_dir "$DATADIR/offline-state/test-services" "$bus_name.service"
+fi
+
+# What the daemon introspects: the installed daemon, --ephemeral, on a private bus of its
+# own, with folders of its own. Each installed file's interface must be the same there
+# (tests/install/check-interfaces.py says what is compared); OfflineNotify, which clients
+# implement, is checked against the wire contract.
+check_interfaces() { python3 "$SOURCE_DIR/check-interfaces.py" "$@" >"$tmp/interfaces.log" 2>&1; }
+cat >"$tmp/introspect.conf" <<EOF
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$tmp/introspect-bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+mkdir -p "$tmp/introspect-state" "$tmp/introspect-runtime"
+chmod 0700 "$tmp/introspect-runtime"
+if ! start_bus introspect "$tmp/introspect.conf"; then
+  fail "a private bus for the installed daemon --ephemeral"
+else
+  introspect_bus=$address
+  "${clean_env[@]}" "DBUS_SESSION_BUS_ADDRESS=$introspect_bus" \
+    "XDG_STATE_HOME=$tmp/introspect-state" "XDG_RUNTIME_DIR=$tmp/introspect-runtime" \
+    "$dest$LIBEXECDIR/offline-stated" --ephemeral >"$tmp/introspect-daemon.log" 2>&1 &
+  pids=("$!" "${pids[@]}")
+  replies=()
+  if "${clean_env[@]}" gdbus wait --address "$introspect_bus" --timeout 20 "$bus_name"; then
+    for path in "$manager_path" "$default_path"; do
+      replies+=("$tmp/introspect-${#replies[@]}.json")
+      "${clean_env[@]}" busctl --address="$introspect_bus" --timeout=20 --json=short call \
+        "$bus_name" "$path" org.freedesktop.DBus.Introspectable Introspect \
+        >"${replies[-1]}" 2>&1 || { note <"${replies[-1]}"; replies=(); break; }
+    done
+  fi
+  if ! check "the installed daemon --ephemeral introspects $manager_path and $default_path" \
+    test "${#replies[@]}" -eq 2; then
+    note <"$tmp/introspect-daemon.log"
+  else
+    for interface in Manager OfflineMgr Emulation; do
+      file=$interfaces_dir/$bus_name.$interface.xml
+      check_interfaces "$dest$file" "${replies[@]}" || note <"$tmp/interfaces.log"
+      check "$file: the same interface as the daemon introspects" test ! -s "$tmp/interfaces.log"
+    done
+    # The comparison can fail: a copy with one argument renamed is not the same.
+    mkdir -p "$tmp/renamed"
+    sed '0,/<arg name="flags"/s//<arg name="renamed_flags"/' \
+      "$dest$interfaces_dir/$bus_name.OfflineMgr.xml" >"$tmp/renamed/$bus_name.OfflineMgr.xml"
+    check_interfaces "$tmp/renamed/$bus_name.OfflineMgr.xml" "${replies[@]}"
+    note <"$tmp/interfaces.log"
+    check "the comparison sees an argument renamed in a copy" \
+      grep -q "^method $bus_name.OfflineMgr.SetCurrentState: args" "$tmp/interfaces.log"
+  fi
+fi
+file=$interfaces_dir/$bus_name.OfflineNotify.xml
+check_interfaces --notify "$dest$file" || note <"$tmp/interfaces.log"
+check "$file: Notify as the wire contract has it" test ! -s "$tmp/interfaces.log"
 
 # --- Man pages --------------------------------------------------------------------------
 
