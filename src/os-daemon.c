@@ -899,10 +899,22 @@ shut_down (Daemon *daemon)
   g_clear_pointer (&daemon->hold, os_bus_hold_free);
   finish_writes (daemon);
   save_what_is_unsaved (daemon);
-  /* Advises live as long as their bus: the journal of a bus that has gone would only
-   * stay in the runtime folder until the machine stops. */
-  if (daemon->bus_closed && daemon->manager != NULL && bus_is_gone (daemon))
-    os_manager_forget_advises (daemon->manager);
+  /* The journal is for the next instance to restore the advises from. One that holds none
+   * (every client unadvised or left) would only stay in the runtime folder until the machine
+   * stops; the next instance then starts its tokens afresh, which is safe: a token is unique
+   * within one run (contract §4), and no live advise holds an old one. Advises live as long
+   * as their bus, too: the journal of a bus that has gone goes with it. A crash keeps the
+   * journal, whatever it holds. */
+  if (daemon->manager != NULL && os_manager_get_n_advises (daemon->manager) == 0)
+    {
+      g_debug ("No advise to keep for a next instance");
+      os_manager_forget_advises (daemon->manager);
+    }
+  else if (daemon->bus_closed && daemon->manager != NULL && bus_is_gone (daemon))
+    {
+      g_debug ("The advises' bus is gone");
+      os_manager_forget_advises (daemon->manager);
+    }
   g_clear_object (&daemon->bus_manager);
   if (daemon->connection != NULL)
     {

@@ -334,7 +334,7 @@ os_journal_delete (OsJournal *self)
   self->fd = -1;
   os_remove_write_leftovers (self->path);
   if (g_unlink (self->path) == 0)
-    g_debug ("Removed %s: its bus is gone", self->path);
+    g_debug ("Removed %s", self->path);
   else if (errno != ENOENT)
     g_warning ("Could not remove %s: %s", self->path, g_strerror (errno));
 }

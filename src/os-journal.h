@@ -75,16 +75,17 @@ OsJournal *os_journal_new (const char *directory,
                            OsJournalSnapshotFunc snapshot,
                            gpointer user_data);
 const char *os_journal_get_path (OsJournal *self);
-/* Removes the file, for good: its bus is gone, and no client of it can come back. A later
- * change would write it again; the caller stops making them. */
+/* Removes the file, for good: its bus is gone, and no client of it can come back, or it holds
+ * no advise at the daemon's exit. A later change would write it again; the caller stops
+ * making them. */
 void os_journal_delete (OsJournal *self);
 
 /* What the file holds now (see os_journal_parse()); an empty array when there is no file.
  * A damaged tail is logged. */
 GPtrArray *os_journal_load (OsJournal *self, guint *last_token);
 
-/* Replaces the file, atomically, by a snapshot of the live advises; removes it when there
- * are none. Later appends go to the new file. */
+/* Replaces the file, atomically, by a snapshot of the live advises (the header alone when
+ * there are none). Later appends go to the new file. */
 void os_journal_rewrite (OsJournal *self);
 
 /* Each is on record when it returns (a failure is logged, and the next rewrite retries). */

@@ -121,8 +121,8 @@ guint os_manager_restore_advises (OsManager *self,
                                   const char *bus_id,
                                   const char *const *names_on_bus);
 void os_manager_keep_advises (OsManager *self);
-/* The bus the advises were made on is gone: their journal goes too, and no change is
- * written any more. Nothing if no journal is kept. */
+/* The bus the advises were made on is gone, or the daemon exits holding none: their journal
+ * goes, and no change is written any more. Nothing if no journal is kept. */
 void os_manager_forget_advises (OsManager *self);
 
 /* Persists the current state; completes once it is on disk (at once when ephemeral). */

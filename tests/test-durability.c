@@ -13,7 +13,8 @@
  * - a journal whose header has spent every token; a state file with more profiles than
  *   --max-profiles;
  * - SIGHUP, and SIGTERM during a BLOCK transition;
- * - the journal of a bus killed with SIGKILL.
+ * - the journal of a bus killed with SIGKILL;
+ * - the journal at a clean stop: removed when it holds no advise, kept when it does.
  *
  * The test paths stay under /durability/.
  */
@@ -857,6 +858,62 @@ test_read_only (Harness *h, gconstpointer data)
   unmount_state (h);
 }
 
+/* 8. A clean stop's journal */
+
+/* Stopped (SIGTERM) holding no advise, the daemon removes its journal: there is nothing for
+ * the next one to restore. Whether no client ever advised, or the last one unadvised. */
+static void
+test_clean_stop_no_advise (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autofree char *journal = journal_path (h);
+  g_autofree char *folder = runtime_folder (h);
+  guint token;
+
+  /* The daemon writes the journal once it owns its name, which this client may hear of first:
+   * a call answered says it has. */
+  assert_advise_count (h->client, path, 0);
+  g_assert_true (g_file_test (journal, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_prefixed (folder, "advises-"), ==, 0);
+
+  harness_start_daemon (h, NULL);
+  token = harness_advise (h->client, path, 1, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  g_assert_true (g_file_test (journal, G_FILE_TEST_IS_REGULAR));
+  unadvise_ok (h->client, path, token);
+  assert_advise_count (h->client, path, 0);
+  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_prefixed (folder, "advises-"), ==, 0);
+}
+
+/* Stopped holding the advise of a client still on the bus, the daemon keeps the journal;
+ * the next one restores the advise, with its token, and it is notified. Once unadvised,
+ * that one's stop removes the journal. */
+static void
+test_clean_stop_advise_held (Harness *h, gconstpointer data)
+{
+  g_autofree char *path = default_path ();
+  g_autofree char *journal = journal_path (h);
+  g_autoptr (HarnessRecorder) signals = harness_recorder_new_signal (h->client, path);
+  guint token;
+
+  token = harness_advise (h->client, path, 7, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
+  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  g_assert_true (g_file_test (journal, G_FILE_TEST_IS_REGULAR));
+
+  harness_start_daemon (h, NULL);
+  assert_advise_count (h->client, path, 1);
+  set_state_ok (h->client, path, BLOCK, OFFLINE);
+  harness_wait_count (&signals->n_notes, 3, WAIT_MS);
+  assert_transition (signals, 0, 7, ONLINE, OFFLINE, 1);
+  unadvise_ok (h->client, path, token);
+  assert_advise_count (h->client, path, 0);
+  g_assert_cmpint (harness_stop_daemon (h), ==, 0);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -877,6 +934,8 @@ main (int argc, char **argv)
   ADD ("signals/sigterm-during-block", test_sigterm_during_block);
   ADD ("disk/full", test_disk_full);
   ADD ("disk/read-only", test_read_only);
+  ADD ("clean-stop/no-advise", test_clean_stop_no_advise);
+  ADD ("clean-stop/advise-held", test_clean_stop_advise_held);
 #undef ADD
   g_test_add_func ("/durability/dead-bus-journal", test_dead_bus_journal);
   g_test_add_func ("/durability/dying-bus-journal", test_dying_bus_journal);
