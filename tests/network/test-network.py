@@ -70,6 +70,29 @@ class Profile:
         return self.get('State') == state and not self.get('Transitioning')
 
 
+# dbusmock keeps its buses' configuration in a dbusmock_data_* folder of the temporary folder
+# and never removes it (0.28's tearDownClass forgets the folder before it would remove it). So
+# this program, and the processes it starts, get a temporary folder of their own, removed at
+# the end, once the buses are stopped.
+private_tmp = None
+outer_tmpdir = os.environ.get('TMPDIR')
+
+
+def setUpModule():
+    global private_tmp
+    private_tmp = tempfile.TemporaryDirectory(prefix='test-network.')
+    os.environ['TMPDIR'] = tempfile.tempdir = private_tmp.name
+
+
+def tearDownModule():
+    tempfile.tempdir = None
+    if outer_tmpdir is None:
+        del os.environ['TMPDIR']
+    else:
+        os.environ['TMPDIR'] = outer_tmpdir
+    private_tmp.cleanup()
+
+
 class NetworkTest(dbusmock.DBusTestCase):
     @classmethod
     def setUpClass(cls):
