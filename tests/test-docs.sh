@@ -215,6 +215,9 @@ stop_run() {
     timeout 10 tail --pid="$bus_pid" -s 0.05 -f /dev/null
   check "scripts/run removes its private bus's folder" \
     test -z "$(find "$TMPDIR" -maxdepth 1 -name 'offline-state-bus.*')"
+  # Every advise of the examples ended with its client: nothing to keep for a restart.
+  check "no advise journal is left in scripts/run's runtime folder" \
+    test -z "$(find "$OFFLINE_STATE_RUN_DIR/runtime" -name 'advises-*')"
   unset DBUS_SESSION_BUS_ADDRESS
 }
 
