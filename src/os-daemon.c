@@ -213,8 +213,9 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
       "/var/lib/offline-state with --system)",
       "DIR" },
     { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &options->runtime_dir,
-      "Where the advises are kept across restarts (default: $XDG_RUNTIME_DIR/offline-state, or "
-      "/run/offline-state with --system)",
+      "Where the advises are kept across restarts (default: $XDG_RUNTIME_DIR/offline-state, "
+      "~/.cache/offline-state when XDG_RUNTIME_DIR is unset, or /run/offline-state with "
+      "--system)",
       "DIR" },
     { "ephemeral", 0, 0, G_OPTION_ARG_NONE, &options->ephemeral, "Keep nothing on disk", NULL },
     { "no-emulation", 0, 0, G_OPTION_ARG_NONE, &options->no_emulation,
