@@ -88,6 +88,26 @@ clean_env=(env -i "PATH=$PATH" "LANG=C.UTF-8" "HOME=$tmp/home" "XDG_STATE_HOME=$
 # key FILE KEY: the value of the first KEY= line of an INI-style FILE.
 key() { sed -n "s/^$2=//p" "$1" | head -n 1; }
 
+# session_bus_config NAME [SERVICEDIR]: writes $tmp/NAME.conf, a session bus that listens on
+# $tmp/NAME-bus, lets everyone do everything, and activates from SERVICEDIR if given.
+session_bus_config() {
+  cat >"$tmp/$1.conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$tmp/$1-bus</listen>
+  <auth>EXTERNAL</auth>
+  ${2:+<servicedir>$2</servicedir>}
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+EOF
+}
+
 # start_bus NAME CONFIG [VAR=VALUE...]: starts dbus-daemon; its address goes to $address.
 # (Not in a $(...) subshell: cleanup must know the pid.)
 address=
@@ -342,18 +362,7 @@ fi
 # (tests/install/check-interfaces.py says what is compared); OfflineNotify, which clients
 # implement, is checked against the wire contract.
 check_interfaces() { python3 "$SOURCE_DIR/check-interfaces.py" "$@" >"$tmp/interfaces.log" 2>&1; }
-cat >"$tmp/introspect.conf" <<EOF
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$tmp/introspect-bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
+session_bus_config introspect
 mkdir -p "$tmp/introspect-state" "$tmp/introspect-runtime"
 chmod 0700 "$tmp/introspect-runtime"
 if ! start_bus introspect "$tmp/introspect.conf"; then
@@ -468,21 +477,7 @@ fi
 services=$tmp/session-services
 mkdir -p "$services"
 sed "s|^Exec=/|Exec=$dest/|" "$dest$session_service" >"$services/$bus_name.service"
-cat >"$tmp/session.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$tmp/session-bus</listen>
-  <auth>EXTERNAL</auth>
-  <servicedir>$services</servicedir>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
+session_bus_config session "$services"
 
 echo "# Session bus: \$tmp/session-services holds a copy of the installed activation file:"
 sed "s|$tmp|\$tmp|g" "$services/$bus_name.service" | note
