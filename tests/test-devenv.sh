@@ -61,8 +61,46 @@ print(\"OfflineState\", OfflineState._version, \"from\",
 "')"
 check "the client library is the one built" "$builddir/src/client/liboffline-state-1.so.0" \
   "$(in_devenv 'ldd "$(command -v offlinectl)" | sed -n "s/^\tliboffline-state-1.so.0 => \(.*\) (.*/\1/p"')"
-check "the bus address is passed on" "unix:path=/nonexistent/bus" \
+check "the bus: scripts/run's private one first, then the caller's" \
+  "unix:path=$builddir/run/bus;unix:path=/nonexistent/bus" \
   "$(in_devenv 'echo "$DBUS_SESSION_BUS_ADDRESS"')"
+
+# Both ways, live, on buses of this test's: a bus at build/run/bus (as scripts/run starts one
+# where there is no session bus) is the one the devenv reaches; without it, the caller's. Left
+# out while a scripts/run of the developer's serves that folder.
+bus_id() {
+  env DBUS_SESSION_BUS_ADDRESS="$1" "$meson" devenv -C "$builddir" \
+    busctl --user call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId 2>&1 ||
+    true
+}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-devenv.XXXXXX")
+bus_pids=()
+trap '[ ${#bus_pids[@]} -eq 0 ] || kill "${bus_pids[@]}"; rm -rf "$tmp"' EXIT
+# start_bus SOCKET: a session bus listening there; its id goes to $id.
+start_bus() {
+  local pid
+  { read -r _ && read -r pid; } < <(dbus-daemon --session --fork --nosyslog \
+    --address="unix:path=$1" --print-address=1 --print-pid=1)
+  bus_pids+=("$pid")
+  id=$(busctl --address="unix:path=$1" call org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus GetId)
+}
+if busctl --address="unix:path=$builddir/run/bus" call org.freedesktop.DBus \
+  /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null 2>&1; then
+  n=$((n + 1))
+  echo "ok $n # SKIP a scripts/run serves $builddir/run"
+else
+  rm -f "$builddir/run/bus" # left by a scripts/run that was killed, as scripts/run does
+  start_bus "$tmp/bus"
+  check "without scripts/run's bus, the devenv reaches the caller's" "$id" \
+    "$(bus_id "unix:path=$tmp/bus")"
+  mkdir -p "$builddir/run"
+  start_bus "$builddir/run/bus"
+  check "with scripts/run's bus, the devenv reaches it" "$id" "$(bus_id "unix:path=$tmp/bus")"
+  kill "${bus_pids[@]}"
+  bus_pids=()
+  rm -f "$builddir/run/bus"
+fi
 check "the system's data folders stay in XDG_DATA_DIRS" "yes" \
   "$(in_devenv 'case ":$XDG_DATA_DIRS:" in *:/usr/share:*) echo yes ;; esac')"
 
