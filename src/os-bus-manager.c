@@ -83,9 +83,11 @@ create_done (GObject *source, GAsyncResult *result, gpointer user_data)
   /* Removed again before its write completed: there is no object to name. */
   if (os_manager_lookup (manager, os_profile_get_name (profile)) != profile)
     {
-      g_dbus_method_invocation_return_dbus_error (invocation, OFFLINE_STATE_ERROR_NOT_FOUND,
-                                                  "MAPI_E_NOT_FOUND (0x8004010F): the profile "
-                                                  "was removed while it was being created");
+      g_autoptr (GError) removed = NULL;
+
+      os_set_error (&removed, OS_ERROR_NOT_FOUND,
+                    "the profile was removed while it was being created");
+      os_error_return (invocation, removed);
       return;
     }
   path = os_bus_profile_path_for_name (os_profile_get_name (profile));

@@ -30,22 +30,25 @@ static const OsErrorInfo error_table[] = {
                           OFFLINE_STATE_MAPI_E_DISK_ERROR },
 };
 
-/* Only the service's own names are registered: the org.freedesktop.DBus.Error names
- * belong to GDBus's G_DBUS_ERROR domain already. */
-static const GDBusErrorEntry registered_entries[] = {
-  { OS_ERROR_PENDING, OFFLINE_STATE_ERROR_PENDING },
-  { OS_ERROR_NOT_FOUND, OFFLINE_STATE_ERROR_NOT_FOUND },
-  { OS_ERROR_NO_INTERFACE, OFFLINE_STATE_ERROR_NO_INTERFACE },
-  { OS_ERROR_EXISTS, OFFLINE_STATE_ERROR_EXISTS },
-};
-
+/* The error domain, registered from the table: only the service's own names, since the
+ * org.freedesktop.DBus.Error names belong to GDBus's G_DBUS_ERROR domain already. */
 GQuark
 os_error_quark (void)
 {
+  static GDBusErrorEntry entries[G_N_ELEMENTS (error_table)];
   static gsize quark = 0;
+  static gsize n_entries = 0;
 
-  g_dbus_error_register_error_domain ("offline-state-error-quark", &quark, registered_entries,
-                                      G_N_ELEMENTS (registered_entries));
+  if (g_once_init_enter (&n_entries))
+    {
+      gsize n = 0;
+
+      for (gsize code = 0; code < G_N_ELEMENTS (error_table); code++)
+        if (g_str_has_prefix (error_table[code].dbus_name, OFFLINE_STATE_ERROR_PREFIX))
+          entries[n++] = (GDBusErrorEntry){ (gint) code, error_table[code].dbus_name };
+      g_once_init_leave (&n_entries, n);
+    }
+  g_dbus_error_register_error_domain ("offline-state-error-quark", &quark, entries, n_entries);
   return (GQuark) quark;
 }
 
