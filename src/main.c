@@ -8,11 +8,12 @@
 
 #include "os-daemon.h"
 
-/* GLib 2.74's slice allocator keeps what it frees for its own reuse, for good: after a
- * fan-out to 65,536 advises the daemon kept over 100 MB once they had gone. With the system
- * allocator, malloc_trim() gives it back. The slice allocator reads G_SLICE before main()
- * runs (GObject's constructor allocates through it), so a daemon started without it set
- * starts itself again, once, with it set; if that fails it goes on as it is. */
+/* GLib 2.74's slice allocator keeps what it frees for its own reuse, for good: after a big
+ * fan-out the daemon kept the advises' memory once they had gone (docs/reliability.md, case
+ * 8). With the system allocator, malloc_trim() gives it back. The slice allocator reads
+ * G_SLICE before main() runs (GObject's constructor allocates through it), so a daemon
+ * started without it set starts itself again, once, with it set; if that fails it goes on
+ * as it is. */
 static void
 use_the_system_allocator (char **argv)
 {
