@@ -7,7 +7,7 @@
  */
 #pragma once
 
-/* MAPI constants (the contract, §2) */
+/* MAPI constants (docs/concepts.md, MAPI on D-Bus) */
 #define MAPIOFFLINE_STATE_OFFLINE_MASK 0x00000003u
 #define MAPIOFFLINE_STATE_OFFLINE      0x00000001u
 #define MAPIOFFLINE_STATE_ONLINE       0x00000002u
@@ -38,7 +38,7 @@
 #define OFFLINE_STATE_E_NOINTERFACE     0x80004002u
 #define OFFLINE_STATE_MAPI_E_DISK_ERROR 0x80040116u
 
-/* D-Bus names (the contract, §1) */
+/* D-Bus names (the D-Bus reference, and docs/concepts.md) */
 #define OFFLINE_STATE_BUS_NAME             "org.offlinestate.OfflineState1"
 #define OFFLINE_STATE_MANAGER_PATH         "/org/offlinestate/OfflineState1"
 #define OFFLINE_STATE_PROFILES_PATH        "/org/offlinestate/OfflineState1/profiles"
@@ -62,7 +62,7 @@
 #define OFFLINE_STATE_ERROR_ACCESS_DENIED   "org.freedesktop.DBus.Error.AccessDenied"
 #define OFFLINE_STATE_ERROR_IO_ERROR        "org.freedesktop.DBus.Error.IOError"
 
-/* polkit, which authorizes the changes made on the system bus (the contract, §10) */
+/* polkit, which authorizes the changes made on the system bus (docs/desktop.md, Authorization) */
 #define OFFLINE_STATE_ACTION_SET_STATE       "org.offlinestate.OfflineState1.set-state"
 #define OFFLINE_STATE_ACTION_MANAGE_PROFILES "org.offlinestate.OfflineState1.manage-profiles"
 #define OFFLINE_STATE_ACTION_EMULATE         "org.offlinestate.OfflineState1.emulate"

@@ -10,11 +10,12 @@ G_BEGIN_DECLS
 /* Signal "user-learnt" (const char *name, guint uid): the Unix user of a caller, learnt
  * before any call of it that needed one goes on.
  *
- * Who may call what (the contract, §10). Every method handler of the bus layer hands its
- * call to os_authority_check() before it acts. One table gives, for each interface and
- * method, the polkit action that covers it, or none for a call open to everyone; a method
- * the table does not list is refused. Disabled (on the session bus), it lets every call
- * through at once and never talks to polkit. */
+ * Who may call what (the D-Bus reference: each interface's description names its polkit actions;
+ * docs/desktop.md, Authorization). Every method handler of the bus layer hands its call to
+ * os_authority_check() before it acts. One table gives, for each interface and method, the polkit
+ * action that covers it, or none for a call open to everyone; a method the table does not list is
+ * refused. Disabled (on the session bus), it lets every call through at once and never talks to
+ * polkit. */
 #define OS_TYPE_AUTHORITY (os_authority_get_type ())
 G_DECLARE_FINAL_TYPE (OsAuthority, os_authority, OS, AUTHORITY, GObject)
 

@@ -14,8 +14,8 @@ G_BEGIN_DECLS
 #define OS_TYPE_BUS_MANAGER (os_bus_manager_get_type ())
 G_DECLARE_FINAL_TYPE (OsBusManager, os_bus_manager, OS, BUS_MANAGER, OsDBusManagerSkeleton)
 
-/* @system_bus: the calls that change something are authorized through polkit (the
- * contract, §10); on the session bus nothing is checked. It carries the manager's
+/* @system_bus: the calls that change something are authorized through polkit (docs/desktop.md,
+ * Authorization); on the session bus nothing is checked. It carries the manager's
  * notifications to clients, and bounds each connection's calls in flight
  * (os-call-budget.h). Nothing is on the bus before os_bus_manager_export(). */
 OsBusManager *os_bus_manager_new (OsManager *manager,

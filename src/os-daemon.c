@@ -903,9 +903,9 @@ shut_down (Daemon *daemon)
   /* The journal is for the next instance to restore the advises from. One that holds none
    * (every client unadvised or left) would only stay in the runtime folder until the machine
    * stops; the next instance then starts its tokens afresh, which is safe: a token is unique
-   * within one run (contract §4), and no live advise holds an old one. Advises live as long
-   * as their bus, too: the journal of a bus that has gone goes with it. A crash keeps the
-   * journal, whatever it holds. */
+   * within one run (the D-Bus reference, OfflineMgr.Advise), and no live advise holds an old one.
+   * Advises live as long as their bus, too: the journal of a bus that has gone goes with it. A
+   * crash keeps the journal, whatever it holds. */
   if (daemon->manager != NULL && os_manager_get_n_advises (daemon->manager) == 0)
     {
       g_debug ("No advise to keep for a next instance");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The advises kept in the runtime folder (contract §8), so that a daemon started after a
- * crash serves the clients still on the bus without their advising again.
+ * The advises kept in the runtime folder (docs/daemon.md: advises survive a restart), so that a
+ * daemon started after a crash serves the clients still on the bus without their advising again.
  *
  * One file per bus, "advises-<bus id>": unique names are never reused on one bus, but a new
  * bus (a second session bus, a private test bus) hands out the same names again. The file is

@@ -135,7 +135,7 @@ os_manager_dispose (GObject *object)
 {
   OsManager *self = OS_MANAGER (object);
 
-  /* The advises outlive this run (contract §8): the journal must not hear them go. */
+  /* The advises outlive this run (docs/daemon.md): the journal must not hear them go. */
   g_clear_object (&self->journal);
   self->keeping = FALSE;
   g_clear_handle_id (&self->retry_id, g_source_remove);

@@ -110,7 +110,7 @@ GStrv os_manager_dup_unidentified_clients (OsManager *self);
  * "notification" signal. */
 void os_manager_set_transport (OsManager *self, const OsTransport *transport, gpointer data);
 
-/* Contract §8: the advises of clients still on the bus survive a restart. The first
+/* docs/daemon.md: the advises of clients still on the bus survive a restart. The first
  * restores what an earlier run kept in @runtime_dir for bus @bus_id, for the owners in
  * @names_on_bus only, and writes nothing; the second rewrites the journal from the live
  * advises, and then records every change before it returns. Call it once this process

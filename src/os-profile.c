@@ -16,7 +16,8 @@
  * one while the main loop makes the next. */
 #define SLICES_UNWRITTEN 2
 
-/* One transition (§5 of the contract). */
+/* One transition (the D-Bus reference, OfflineMgr: the interface's description and
+ * SetCurrentState). */
 typedef struct
 {
   guint old_state;

@@ -21,7 +21,7 @@ os_profile_record_new (const char *name, guint capabilities, guint state, guint6
 void os_profile_record_free (OsProfileRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsProfileRecord, os_profile_record_free)
 
-/* The state file's text, and back. Parsing checks every value against the contract. */
+/* The state file's text, and back. Parsing checks every value as the D-Bus reference allows it. */
 char *os_store_serialize (GPtrArray *records, gsize *length);
 GPtrArray *os_store_parse (const char *data, gsize length, GError **error);
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * Advise and Unadvise (§4 of the contract): whose advise goes, unicast delivery, the argument
- * checks of Advise and SetCurrentState with their wire names, the state mask, the limits (§8),
- * tokens, capabilities, and the Emulation interface (§6), against the real daemon on a private
- * bus: a fresh bus and daemon for every case. Transitions themselves are in test-transitions.c.
+ * Advise and Unadvise (the D-Bus reference, OfflineMgr.Advise and Unadvise): whose advise goes,
+ * unicast delivery, the argument checks of Advise and SetCurrentState with their wire names, the
+ * state mask, the limits (docs/daemon.md), tokens, capabilities, and the
+ * Emulation interface (the Emulation reference), against the real daemon on a private bus: a fresh
+ * bus and daemon for every case. Transitions themselves are in test-transitions.c.
  */
 #include <string.h>
 

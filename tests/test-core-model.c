@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The offline-state model with no bus: the offline object's and manager's rules of §3 and
- * §4, the limits of §8, clients, the emulation of §6 and property notifications. The test
- * plays every client (core-fixture.h).
+ * The offline-state model with no bus: the offline object's and manager's rules (the Manager and
+ * OfflineMgr references), the limits (docs/daemon.md), clients, the emulation (the Emulation
+ * reference) and property notifications. The test plays every client (core-fixture.h).
  */
 #include <string.h>
 
@@ -65,7 +65,7 @@ test_load_default (Fixture *f, gconstpointer data)
   g_assert_cmpstrv (names, ((const char *[]){ "default", NULL }));
 }
 
-/* Tests: Advise and Unadvise (§4) */
+/* Tests: Advise and Unadvise (the OfflineMgr reference) */
 
 static void
 test_advise_fields (Fixture *f, gconstpointer data)
@@ -189,7 +189,7 @@ test_unadvise_refused_quietly (Fixture *f, gconstpointer data)
   g_assert_cmpuint (os_manager_get_n_advises (f->manager), ==, 1);
 }
 
-/* Tests: limits (§8) */
+/* Tests: limits (docs/daemon.md) */
 
 static void
 assert_limited (Fixture *f, OsProfile *profile, const char *owner, const char *option)
@@ -340,7 +340,7 @@ test_client_vanished_during_transition (Fixture *f, gconstpointer data)
   g_assert_cmpuint (os_profile_get_sequence (f->profile), ==, 1);
 }
 
-/* Tests: profiles (§3) */
+/* Tests: profiles (the Manager reference) */
 
 static void
 test_create (Fixture *f, gconstpointer data)
@@ -531,7 +531,7 @@ test_profiles_sorted (Fixture *f, gconstpointer data)
   g_signal_handlers_disconnect_by_data (f->manager, &notified);
 }
 
-/* Tests: emulation (§6) */
+/* Tests: emulation (the Emulation reference) */
 
 static void
 hook_unadvise_other (Fixture *f, const Event *event)

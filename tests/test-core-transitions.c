@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The offline-state model with no bus: the transition rules of §5, callback delivery and
- * the emulated transition delay. The test plays every client (core-fixture.h).
+ * The offline-state model with no bus: the transition rules (the OfflineMgr reference), callback
+ * delivery and the emulated transition delay. The test plays every client (core-fixture.h).
  */
 #include <string.h>
 
@@ -35,7 +35,7 @@ find_event (Fixture *f, guint token, guint notify_type)
   return NULL;
 }
 
-/* Tests: transitions (§5) */
+/* Tests: transitions (the OfflineMgr reference's transition) */
 
 static void
 assert_event (

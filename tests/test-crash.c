@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * Crashes and failed writes (§5 step 3, §8), against the real daemon on a private bus:
+ * Crashes and failed writes (the OfflineMgr reference's transition, step 3; docs/daemon.md),
+ * against the real daemon on a private bus:
  *
  * - the daemon is SIGKILLed at random moments of a burst of transitions, again and again on
  *   one state folder, and every restart finds a whole state file holding a committed

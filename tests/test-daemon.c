@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The daemon's command line (§9): usage errors, --version, --help, signals, the bus name
- * (a second instance, --replace), losing the bus, and --verbose.
+ * The daemon's command line (docs/daemon.md): usage errors, --version, --help,
+ * signals, the bus name (a second instance, --replace), losing the bus, and --verbose.
  */
 #include <signal.h>
 #include <string.h>

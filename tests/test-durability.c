@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * Nothing acknowledged is lost (§8): one owner of a state folder, honest replies, clean
- * hand-overs, against the real daemon on private buses:
+ * Nothing acknowledged is lost (docs/daemon.md): one owner of a state
+ * folder, honest replies, clean hand-overs, against the real daemon on private buses:
  *
  * - a second instance on the same folders, on the same bus or another, refuses to start and
  *   touches nothing;

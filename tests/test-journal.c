@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The advise journal in the runtime folder (§8): its format, what a damaged one yields,
- * appends and rewrites, and a manager that restores the advises of clients still there.
+ * The advise journal in the runtime folder (docs/daemon.md): its format,
+ * what a damaged one yields, appends and rewrites, and a manager that restores the advises of
+ * clients still there.
  */
 #include <glib/gstdio.h>
 #include <string.h>

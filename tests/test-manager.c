@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The Manager interface (§3) and the ObjectManager: a fresh start, OpenOfflineObject,
- * CreateOfflineObject, RemoveOfflineObject and --no-emulation, against the real daemon on a
- * private bus: a fresh bus, state folder and daemon for each case. Persistence (§8) is in
- * test-persistence.c.
+ * The Manager interface (the Manager reference) and the ObjectManager: a fresh start,
+ * OpenOfflineObject, CreateOfflineObject, RemoveOfflineObject and --no-emulation, against the real
+ * daemon on a private bus: a fresh bus, state folder and daemon for each case. Persistence
+ * (docs/daemon.md) is in test-persistence.c.
  */
 #include <glib/gstdio.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * Persistence (§8): a restart keeps the state, --ephemeral and the default state folder, a
- * damaged state file, and the state file itself, against the real daemon on a private bus: a
- * fresh bus, state folder and daemon for each case. The test paths stay under
- * /manager/persistence/.
+ * Persistence (docs/daemon.md): a restart keeps the state, --ephemeral and
+ * the default state folder, a damaged state file, and the state file itself, against the real
+ * daemon on a private bus: a fresh bus, state folder and daemon for each case. The test paths stay
+ * under /manager/persistence/.
  */
 #include <string.h>
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * Advises survive a restart of the daemon, a crash included (§8): the real daemon is
- * killed with SIGKILL and started again, as D-Bus activation or systemd would, and the
- * clients still on the bus hear the next transition without advising again.
+ * Advises survive a restart of the daemon, a crash included (persistence and limits,
+ * docs/daemon.md): the real daemon is killed with SIGKILL and started again, as D-Bus activation or
+ * systemd would, and the clients still on the bus hear the next transition without advising again.
  */
 #include <glib/gstdio.h>
 #include <signal.h>

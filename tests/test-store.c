@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * Persistence (§8): the state file's format, what happens to a damaged one, atomic
- * writes, and a manager that comes back with what it had.
+ * Persistence (docs/daemon.md): the state file's format, what happens to a
+ * damaged one, atomic writes, and a manager that comes back with what it had.
  */
 #include <errno.h>
 #include <glib/gstdio.h>

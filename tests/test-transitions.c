@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * Transitions and their notifications (§4 and §5 of the contract): phases, BLOCK and DEFAULT,
- * E_PENDING, slow, silent and failing callbacks, clients that leave, advises that come and go
- * during a transition, and PropertiesChanged, against the real daemon on a private bus: a fresh
- * bus and daemon for every case. The rules of Advise and Unadvise are in test-advise.c.
+ * Transitions and their notifications (the D-Bus reference, OfflineMgr: its description,
+ * SetCurrentState and Advise): phases, BLOCK and DEFAULT, E_PENDING, slow, silent and failing
+ * callbacks, clients that leave, advises that come and go during a transition, and
+ * PropertiesChanged, against the real daemon on a private bus: a fresh bus and daemon for every
+ * case. The rules of Advise and Unadvise are in test-advise.c.
  */
 #include <signal.h>
 #include <stdlib.h>

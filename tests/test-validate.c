@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * The argument checks of the contract (§3, §4, §6), with no bus: each refusal's error
- * domain, code and MAPI prefix.
+ * The argument checks of the D-Bus reference (each method's errors), with no bus: each refusal's
+ * error domain, code and MAPI prefix.
  */
 #include <string.h>
 

@@ -65,7 +65,7 @@ struct _OfflineStateClient
 
   /* The service instance that holds our advise (its unique name), and the advise. The
    * client token changes with every advise, so that notifications of an older advise of
-   * ours (still alive in a restarted service, §8) are told apart and ignored. */
+   * ours (still alive in a restarted service: docs/daemon.md) are told apart and ignored. */
   char *owner;
   guint client_token;
   guint advise_token;
@@ -148,7 +148,8 @@ set_state_field (OfflineStateClient *self, guint state)
 {
   gboolean was_online = self->state == OFFLINE_STATE_STATE_ONLINE;
 
-  /* GetCurrentState and State are exactly 1 or 2 (§4); anything else is not ours to show. */
+  /* GetCurrentState and State are exactly 1 or 2 (the OfflineMgr reference); anything else is not
+   * ours to show. */
   if (state != OFFLINE_STATE_STATE_OFFLINE && state != OFFLINE_STATE_STATE_ONLINE)
     return;
   set_uint_field (self, &self->state, state, properties[PROP_STATE]);
@@ -282,7 +283,8 @@ on_state_changed (GDBusConnection *connection,
                  &sequence);
   if (client_token != self->client_token || self->advise_token == 0)
     return;
-  /* MAPI's rule (§5): a client ignores a notify type outside 1-3 or a mask other than 0x3. */
+  /* MAPI's rule (the OfflineMgr reference's transition): a client ignores a notify type outside 1-3
+   * or a mask other than 0x3. */
   if (notify_type < MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_START ||
       notify_type > MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_DONE ||
       mask != MAPIOFFLINE_STATE_OFFLINE_MASK)
@@ -387,8 +389,8 @@ take_advise (OfflineStateClient *self, guint advise_token, char *owner)
   self->advise_token = advise_token;
   g_free (self->owner);
   self->owner = owner;
-  /* An advise of ours that a restarted service kept (§8) would notify a token we no
-   * longer listen to: let it go. */
+  /* An advise of ours that a restarted service kept (docs/daemon.md) would
+   * notify a token we no longer listen to: let it go. */
   if (previous != 0 && previous != advise_token)
     unadvise_quietly (self, previous);
 }

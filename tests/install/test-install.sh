@@ -203,6 +203,7 @@ interfaces_dir=$DATADIR/dbus-1/interfaces
 interfaces=(Manager OfflineMgr Emulation OfflineNotify)
 for interface in "${interfaces[@]}"; do
   expect required "$interfaces_dir/$bus_name.$interface.xml"
+  expect required "$DATADIR/doc/offline-state/offline-state-$bus_name.$interface.rst"
 done
 [ "$SYSTEMDUSERUNITDIR" != no ] && expect required "$SYSTEMDUSERUNITDIR/offline-stated.service"
 [ "$SYSTEMDSYSTEMUNITDIR" != no ] && expect required "$SYSTEMDSYSTEMUNITDIR/offline-stated.service"

@@ -3,7 +3,7 @@
 # Copyright 2026 The offline-state authors
 '''The polkit policy file says what the contract says, and names what the daemon asks.
 
-The contract's table (§10) gives each action and who gets it by default; "admin" is
+The table of docs/desktop.md, Authorization, gives each action and who gets it by default; "admin" is
 auth_admin or auth_admin_keep. The action ids must also be exactly the
 OFFLINE_STATE_ACTION_* of src/offline-state.h, the ones the daemon sends to polkit: an
 action that the daemon asks about and the file lacks is refused to everyone.
@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ElementTree
 
 PREFIX = 'org.offlinestate.OfflineState1.'
 ADMIN = {'auth_admin', 'auth_admin_keep'}
-# The contract, §10: action → (allow_any, allow_inactive, allow_active)
+# docs/desktop.md, Authorization (the wire contract's table): action → (allow_any, allow_inactive, allow_active)
 CONTRACT = {
     PREFIX + 'set-state': (ADMIN, ADMIN, {'yes'}),
     PREFIX + 'manage-profiles': (ADMIN, ADMIN, ADMIN),

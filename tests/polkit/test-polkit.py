@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Copyright 2026 The offline-state authors
-'''Authorization on the system bus (the contract, §10), for real.
+'''Authorization on the system bus (docs/desktop.md, Authorization), for real.
 
 A private dbus-daemon is the system bus; python3-dbusmock's polkitd template answers
 CheckAuthorization on it (everything refused until SetAllowed), records every call, and
