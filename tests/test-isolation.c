@@ -327,15 +327,19 @@ bystanders_probe (gpointer data)
 {
   Bystanders *b = data;
 
-  while (!g_atomic_int_get (&b->stop))
+  /* At least one pair, however soon the case is over: a loaded machine may not run this
+   * thread before the case's last transition. */
+  do
     {
       probe_latencies_add (
           b->get_state,
           probe_call (b, b->f->path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState"));
       probe_latencies_add (b->ping, probe_call (b, "/", PEER_INTERFACE, "Ping"));
       /* Pacing, about a hundred pairs a second: a bystander, not a flood. */
-      g_usleep (10 * 1000);
+      if (!g_atomic_int_get (&b->stop))
+        g_usleep (10 * 1000);
     }
+  while (!g_atomic_int_get (&b->stop));
   return NULL;
 }
 
