@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "transition-clients.h"
+#include "mapi-prefixes.h"
 
-#define PREFIX_NOINTERFACE "E_NOINTERFACE (0x80004002): "
-#define INJECTED_MESSAGE   "injected by Emulation.FailNext"
+#define INJECTED_MESSAGE "injected by Emulation.FailNext"
 
 /* Each case gets its own bus and daemon (harness_fixture_setup), or one of these. */
 

@@ -29,11 +29,11 @@
 #include <glib/gstdio.h>
 
 #include "transition-clients.h"
+#include "mapi-prefixes.h"
 
 #define STATE_FILE    "state.ini"
 #define REPLACE_ROUND 15
 #define IO_ERROR      "org.freedesktop.DBus.Error.IOError"
-#define DISK_ERROR    "MAPI_E_DISK_ERROR (0x80040116): "
 
 /* Helpers */
 
@@ -807,7 +807,7 @@ test_disk_full (Harness *h, gconstpointer data)
           ok++;
           continue;
         }
-      harness_assert_dbus_error (error, IO_ERROR, DISK_ERROR);
+      harness_assert_dbus_error (error, IO_ERROR, PREFIX_DISK_ERROR);
       refused++;
     }
   g_test_message ("64 KiB disk: %u profiles created, %u refused", ok, refused);
@@ -843,16 +843,16 @@ test_read_only (Harness *h, gconstpointer data)
   harness_start_daemon (h, NULL);
   harness_assert_profiles (h, (const char *const[]){ "default", "kept", NULL });
   error = harness_set_state (h->client, path, BLOCK, OFFLINE);
-  harness_assert_dbus_error (error, IO_ERROR, DISK_ERROR);
+  harness_assert_dbus_error (error, IO_ERROR, PREFIX_DISK_ERROR);
   g_clear_error (&error);
   assert_object (h->client, path, ONLINE, 0, FALSE);
   error = harness_call_fails (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE,
                               "CreateOfflineObject", g_variant_new ("(suu)", "new", 3, ONLINE));
-  harness_assert_dbus_error (error, IO_ERROR, DISK_ERROR);
+  harness_assert_dbus_error (error, IO_ERROR, PREFIX_DISK_ERROR);
   g_clear_error (&error);
   error = harness_call_fails (h->client, NULL, OFFLINE_STATE_MANAGER_INTERFACE,
                               "RemoveOfflineObject", g_variant_new ("(s)", "kept"));
-  harness_assert_dbus_error (error, IO_ERROR, DISK_ERROR);
+  harness_assert_dbus_error (error, IO_ERROR, PREFIX_DISK_ERROR);
   /* Nothing is in memory only: a clean exit. */
   g_assert_cmpint (harness_stop_daemon (h), ==, 0);
   unmount_state (h);

@@ -10,10 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
-
-#define PREFIX_INVALIDARG "E_INVALIDARG (0x80070057): "
-#define PREFIX_NOT_FOUND  "MAPI_E_NOT_FOUND (0x8004010F): "
-#define PREFIX_PENDING    "E_PENDING (0x8000000A): "
+#include "mapi-prefixes.h"
 
 #define OBJECT_MANAGER_INTERFACE "org.freedesktop.DBus.ObjectManager"
 #define PROPERTIES_INTERFACE     "org.freedesktop.DBus.Properties"

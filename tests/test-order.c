@@ -9,11 +9,11 @@
  * busy with the first when the second arrives, and sometimes not.
  */
 #include "transition-clients.h"
+#include "mapi-prefixes.h"
 
 #define ROUNDS           200
 #define INJECTED_ERROR   "com.example.Order.Injected"
 #define INJECTED_MESSAGE "injected by Emulation.FailNext"
-#define PENDING_PREFIX   "E_PENDING (0x8000000A): "
 #define TRANSITION_DELAY 20
 
 static void
@@ -88,7 +88,7 @@ test_transition_then_no_op (Harness *h, gconstpointer data)
                           NULL, &pending[2]);
       wait_all (pending, G_N_ELEMENTS (pending));
       g_assert_no_error (pending[0].error);
-      harness_assert_dbus_error (pending[1].error, OFFLINE_STATE_ERROR_PENDING, PENDING_PREFIX);
+      harness_assert_dbus_error (pending[1].error, OFFLINE_STATE_ERROR_PENDING, PREFIX_PENDING);
       /* The state changes when the transition commits, after the delay. */
       g_assert_cmpuint (reply_uint (&pending[2]), ==, state);
       pending_clear_all (pending, G_N_ELEMENTS (pending));

@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "transition-clients.h"
-
-#define PREFIX_PENDING "E_PENDING (0x8000000A): "
+#include "mapi-prefixes.h"
 
 /* Each case gets its own bus and daemon (harness_fixture_setup), or this one. */
 

@@ -9,10 +9,7 @@
 #include "offline-state.h"
 #include "os-error.h"
 #include "os-validate.h"
-
-#define PREFIX_INVALIDARG  "E_INVALIDARG (0x80070057): "
-#define PREFIX_NOINTERFACE "E_NOINTERFACE (0x80004002): "
-#define PREFIX_NOT_FOUND   "MAPI_E_NOT_FOUND (0x8004010F): "
+#include "mapi-prefixes.h"
 
 /* Asserts that a check refused with @code and a message that starts with @prefix. */
 static void

@@ -9,12 +9,10 @@
 
 #include "harness.h"
 #include "offline-state-client.h"
+#include "../mapi-prefixes.h"
 
 /* Only for "it did not hang": never a correctness bound. */
 #define WAIT_MS 10000
-
-#define PREFIX_PENDING   "E_PENDING (0x8000000A): "
-#define PREFIX_NOT_FOUND "MAPI_E_NOT_FOUND (0x8004010F): "
 
 #define OFFLINE OFFLINE_STATE_STATE_OFFLINE
 #define ONLINE  OFFLINE_STATE_STATE_ONLINE
