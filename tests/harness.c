@@ -637,7 +637,7 @@ harness_call (GDBusConnection *connection,
 }
 
 GError *
-harness_call_fails (GDBusConnection *connection,
+harness_call_error (GDBusConnection *connection,
                     const char *path,
                     const char *interface,
                     const char *method,
@@ -647,9 +647,52 @@ harness_call_fails (GDBusConnection *connection,
   GError *error = NULL;
 
   reply = harness_call (connection, path, interface, method, parameters, &error);
-  g_assert_null (reply);
+  g_assert_true ((reply == NULL) != (error == NULL));
+  return error;
+}
+
+GError *
+harness_call_fails (GDBusConnection *connection,
+                    const char *path,
+                    const char *interface,
+                    const char *method,
+                    GVariant *parameters)
+{
+  GError *error = harness_call_error (connection, path, interface, method, parameters);
+
   g_assert_nonnull (error);
   return error;
+}
+
+static void
+on_reaped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+void
+harness_reap_killed_daemon (Harness *h)
+{
+  g_autoptr (GSubprocess) daemon = g_steal_pointer (&h->daemon);
+  gboolean exited = FALSE, vanished = FALSE;
+  guint watch;
+
+  g_subprocess_wait_async (daemon, NULL, on_reaped, &exited);
+  harness_wait_flag (&exited, START_TIMEOUT_MS);
+  g_assert_true (g_subprocess_get_if_signaled (daemon));
+  g_assert_cmpint (g_subprocess_get_term_sig (daemon), ==, SIGKILL);
+  watch = g_bus_watch_name_on_connection (h->client, OFFLINE_STATE_BUS_NAME,
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_name_vanished,
+                                          &vanished, NULL);
+  harness_wait_flag (&vanished, START_TIMEOUT_MS);
+  g_bus_unwatch_name (watch);
 }
 
 GVariant *

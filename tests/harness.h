@@ -101,6 +101,12 @@ GVariant *harness_call (GDBusConnection *connection,
                         const char *method,
                         GVariant *parameters,
                         GError **error);
+/* Same, for a call that may fail: returns its error, or NULL. */
+GError *harness_call_error (GDBusConnection *connection,
+                            const char *path,
+                            const char *interface,
+                            const char *method,
+                            GVariant *parameters);
 /* Same, but asserts failure and returns the error. */
 GError *harness_call_fails (GDBusConnection *connection,
                             const char *path,
@@ -113,6 +119,11 @@ GVariant *harness_call_ok (GDBusConnection *connection,
                            const char *interface,
                            const char *method,
                            GVariant *parameters);
+
+/* Until the daemon that was sent SIGKILL (or g_subprocess_force_exit()) is gone, from the
+ * system and from the bus: a new one started before the bus has noticed could neither own the
+ * name nor be told from the old one. Asserts that SIGKILL ended it; clears h->daemon. */
+void harness_reap_killed_daemon (Harness *h);
 GVariant *harness_get_property (GDBusConnection *connection,
                                 const char *path,
                                 const char *interface,

@@ -259,9 +259,9 @@ test_set_state_invalid_args (Harness *h, gconstpointer data)
   harness_advise (h->client, path, 1, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GError) error =
-          call_error (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
-                      g_variant_new ("(uuu)", cases[i][0], cases[i][1], cases[i][2]));
+      g_autoptr (GError) error = harness_call_error (
+          h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
+          g_variant_new ("(uuu)", cases[i][0], cases[i][1], cases[i][2]));
 
       harness_assert_dbus_error (error, OFFLINE_STATE_ERROR_INVALID_ARGS, PREFIX_INVALIDARG);
       assert_object (h->client, path, ONLINE, 0, FALSE);
@@ -269,8 +269,8 @@ test_set_state_invalid_args (Harness *h, gconstpointer data)
   {
     /* The wrong D-Bus signature: GDBus's own InvalidArgs. */
     g_autoptr (GError) error =
-        call_error (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
-                    g_variant_new ("(ss)", "offline", "now"));
+        harness_call_error (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
+                            g_variant_new ("(ss)", "offline", "now"));
 
     harness_assert_dbus_error (error, OFFLINE_STATE_ERROR_INVALID_ARGS, NULL);
   }
@@ -545,8 +545,8 @@ test_emulation_inject_failing_callback (Harness *h, gconstpointer data)
 static void
 assert_get_current_state_fails (Harness *h, const char *path, const char *error_name)
 {
-  g_autoptr (GError) error =
-      call_error (h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL);
+  g_autoptr (GError) error = harness_call_error (
+      h->client, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL);
 
   harness_assert_dbus_error (error, error_name, INJECTED_MESSAGE);
 }

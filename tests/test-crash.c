@@ -286,39 +286,6 @@ on_kill (gpointer user_data)
 }
 
 static void
-on_exited (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
-on_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-/* Until the killed daemon is gone, from the system and from the bus: a new one started
- * before the bus has noticed could neither own the name nor be told from the old one. */
-static void
-reap_killed_daemon (Harness *h)
-{
-  g_autoptr (GSubprocess) daemon = g_steal_pointer (&h->daemon);
-  gboolean exited = FALSE, vanished = FALSE;
-  guint watch;
-
-  g_subprocess_wait_async (daemon, NULL, on_exited, &exited);
-  harness_wait_flag (&exited, WAIT_MS);
-  g_assert_true (g_subprocess_get_if_signaled (daemon));
-  g_assert_cmpint (g_subprocess_get_term_sig (daemon), ==, SIGKILL);
-  watch = g_bus_watch_name_on_connection (h->client, OFFLINE_STATE_BUS_NAME,
-                                          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_vanished,
-                                          &vanished, NULL);
-  harness_wait_flag (&vanished, WAIT_MS);
-  g_bus_unwatch_name (watch);
-}
-
-static void
 burst_begin (Burst *b, Harness *h, guint64 base, guint round)
 {
   b->h = h;
@@ -383,7 +350,7 @@ run_round (Harness *h, Crashes *c, guint round)
   g_timeout_add_once (delay, on_kill, &b);
   send_next (&b);
   harness_wait_flag (&b.killed, WAIT_MS + KILL_WINDOW_MS);
-  reap_killed_daemon (h);
+  harness_reap_killed_daemon (h);
   burst_end (&b);
 
   found = read_saved (h->state_dir, "default", &saved);

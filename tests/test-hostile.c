@@ -314,8 +314,9 @@ assert_all_equal (GArray *values, guint expected)
 static void
 assert_limit_named (GDBusConnection *connection, const char *path, const char *limit)
 {
-  g_autoptr (GError) error = call_error (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
-                                         "Advise", g_variant_new ("(uuuouu)", 0, 1, 0, "/", 1, 3));
+  g_autoptr (GError) error =
+      harness_call_error (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Advise",
+                          g_variant_new ("(uuuouu)", 0, 1, 0, "/", 1, 3));
 
   harness_assert_dbus_error (error, OFFLINE_STATE_ERROR_LIMITS_EXCEEDED, NULL);
   if (strstr (error->message, limit) == NULL)

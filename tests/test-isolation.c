@@ -1041,8 +1041,8 @@ test_long_callback_paths (Fixture *f, gconstpointer data)
     {
       gint64 start = g_get_monotonic_time ();
       g_autoptr (GError) error =
-          call_error (connection, f->path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Advise",
-                      g_variant_new ("(uuuouu)", 0, i, 0, long_path, 1, 3));
+          harness_call_error (connection, f->path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Advise",
+                              g_variant_new ("(uuuouu)", 0, i, 0, long_path, 1, 3));
 
       probe_latencies_add (latencies, g_get_monotonic_time () - start);
       if (error == NULL)

@@ -20,30 +20,12 @@ default_path (void)
   return harness_profile_path ("default");
 }
 
-static void
-on_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
 /* SIGKILL: the daemon gets no chance to write anything more. */
 static void
 kill_daemon (Harness *h)
 {
-  g_autoptr (GSubprocess) daemon = g_steal_pointer (&h->daemon);
-  gboolean vanished = FALSE;
-  guint watch;
-
-  g_subprocess_force_exit (daemon);
-  g_assert_true (g_subprocess_wait (daemon, NULL, NULL));
-  g_assert_true (g_subprocess_get_if_signaled (daemon));
-  g_assert_cmpint (g_subprocess_get_term_sig (daemon), ==, SIGKILL);
-  /* The next daemon must not be mistaken for the dead one's name. */
-  watch = g_bus_watch_name_on_connection (h->client, OFFLINE_STATE_BUS_NAME,
-                                          G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_vanished,
-                                          &vanished, NULL);
-  harness_wait_flag (&vanished, WAIT_MS);
-  g_bus_unwatch_name (watch);
+  g_subprocess_force_exit (h->daemon);
+  harness_reap_killed_daemon (h);
 }
 
 static guint

@@ -334,8 +334,8 @@ test_pending (Harness *h, gconstpointer data)
   }
   {
     g_autoptr (GError) error =
-        call_error (other, NULL, OFFLINE_STATE_MANAGER_INTERFACE, "RemoveOfflineObject",
-                    g_variant_new ("(s)", OFFLINE_STATE_DEFAULT_PROFILE));
+        harness_call_error (other, NULL, OFFLINE_STATE_MANAGER_INTERFACE, "RemoveOfflineObject",
+                            g_variant_new ("(s)", OFFLINE_STATE_DEFAULT_PROFILE));
 
     harness_assert_dbus_error (error, OFFLINE_STATE_ERROR_PENDING, PREFIX_PENDING);
   }

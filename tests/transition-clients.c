@@ -50,27 +50,13 @@ settle (GDBusConnection *connection, const char *path)
 /* Calls */
 
 GError *
-call_error (GDBusConnection *connection,
-            const char *path,
-            const char *interface,
-            const char *method,
-            GVariant *parameters)
-{
-  g_autoptr (GVariant) reply = NULL;
-  GError *error = NULL;
-
-  reply = harness_call (connection, path, interface, method, parameters, &error);
-  g_assert_true ((reply == NULL) != (error == NULL));
-  return error;
-}
-
-GError *
 emulation_call (GDBusConnection *connection,
                 const char *path,
                 const char *method,
                 GVariant *parameters)
 {
-  return call_error (connection, path, OFFLINE_STATE_EMULATION_INTERFACE, method, parameters);
+  return harness_call_error (connection, path, OFFLINE_STATE_EMULATION_INTERFACE, method,
+                             parameters);
 }
 
 void
@@ -93,8 +79,8 @@ set_transition_delay (GDBusConnection *connection, const char *path, guint milli
 GError *
 unadvise (GDBusConnection *connection, const char *path, guint flags, guint token)
 {
-  return call_error (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise",
-                     g_variant_new ("(uu)", flags, token));
+  return harness_call_error (connection, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise",
+                             g_variant_new ("(uu)", flags, token));
 }
 
 void

@@ -38,12 +38,6 @@ void settle (GDBusConnection *connection, const char *path);
 
 /* Calls */
 
-/* A call that may fail: returns its error, or NULL. */
-GError *call_error (GDBusConnection *connection,
-                    const char *path,
-                    const char *interface,
-                    const char *method,
-                    GVariant *parameters);
 /* A method of the Emulation interface of @path. */
 GError *emulation_call (GDBusConnection *connection,
                         const char *path,
