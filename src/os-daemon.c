@@ -38,6 +38,14 @@ typedef struct
   guint limits_set; /* bit i: limit_options[i] was given */
 } Options;
 
+/* What parsing the command line allocated. */
+static void
+options_clear (Options *options)
+{
+  g_clear_pointer (&options->state_dir, g_free);
+  g_clear_pointer (&options->runtime_dir, g_free);
+}
+
 typedef struct
 {
   Options options;
@@ -930,8 +938,7 @@ shut_down (Daemon *daemon)
   if (daemon->runtime_lock >= 0)
     close (daemon->runtime_lock);
   g_clear_pointer (&daemon->loop, g_main_loop_unref);
-  g_free (daemon->options.state_dir);
-  g_free (daemon->options.runtime_dir);
+  options_clear (&daemon->options);
   g_free (daemon->state_dir);
   g_free (daemon->runtime_dir);
   g_free (daemon->bus_id);
@@ -955,15 +962,13 @@ os_daemon_main (int argc, char **argv)
   if (!parse_options (&daemon.options, &argc, &argv, &error))
     {
       g_printerr ("offline-stated: %s (see --help)\n", error->message);
-      g_free (daemon.options.state_dir);
-      g_free (daemon.options.runtime_dir);
+      options_clear (&daemon.options);
       return EXIT_USAGE;
     }
   if (daemon.options.version)
     {
       g_print ("offline-stated %s\n", PACKAGE_VERSION);
-      g_free (daemon.options.state_dir);
-      g_free (daemon.options.runtime_dir);
+      options_clear (&daemon.options);
       return EXIT_SUCCESS;
     }
   /* The daemon's own debug output, not GLib's: that is G_MESSAGES_DEBUG=all, as anywhere. */
