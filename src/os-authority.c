@@ -7,6 +7,7 @@
 #include "os-authority.h"
 #include "os-client.h"
 #include "os-error.h"
+#include "os-bus-reply.h"
 
 /* polkit's CheckAuthorizationFlags */
 #define POLKIT_ALLOW_USER_INTERACTION 1u
@@ -109,7 +110,7 @@ deny (GDBusMethodInvocation *invocation, const char *action, const char *reason)
   else
     os_set_error (&error, OS_ERROR_ACCESS_DENIED, "%s is not open to callers on the system bus",
                   method);
-  os_error_return (invocation, error);
+  os_bus_return_error (invocation, error);
 }
 
 static void
@@ -252,7 +253,7 @@ release_held (OsAuthority *self, const char *sender, const char *why_not)
 
           os_set_error (&error, OS_ERROR_ACCESS_DENIED, "%s: %s",
                         g_dbus_method_invocation_get_method_name (check->invocation), why_not);
-          os_error_return (check->invocation, error);
+          os_bus_return_error (check->invocation, error);
           continue;
         }
       decide (self, check);

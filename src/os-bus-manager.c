@@ -9,6 +9,7 @@
 #include "os-error.h"
 #include "os-call-budget.h"
 #include "os-validate.h"
+#include "os-bus-reply.h"
 
 struct _OsBusManager
 {
@@ -47,7 +48,7 @@ open_authorized (GObject *object, GDBusMethodInvocation *invocation)
   profile = os_manager_open (self->manager, profile_name, guid, &error);
   if (profile == NULL)
     {
-      os_error_return (invocation, error);
+      os_bus_return_error (invocation, error);
       return;
     }
   path = os_bus_profile_path_for_name (profile_name);
@@ -77,7 +78,7 @@ create_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (profile == NULL)
     {
-      os_error_return (invocation, error);
+      os_bus_return_error (invocation, error);
       return;
     }
   /* Removed again before its write completed: there is no object to name. */
@@ -87,7 +88,7 @@ create_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
       os_set_error (&removed, OS_ERROR_NOT_FOUND,
                     "the profile was removed while it was being created");
-      os_error_return (invocation, removed);
+      os_bus_return_error (invocation, removed);
       return;
     }
   path = os_bus_profile_path_for_name (os_profile_get_name (profile));
@@ -122,7 +123,7 @@ handle_create_offline_object (OsDBusManager *iface,
   if (!os_validate_profile_name (profile_name, &error) ||
       !os_validate_capabilities (capabilities, &error) ||
       !os_validate_state (initial_state, &error))
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
   else
     os_authority_check (self->authority, invocation, G_OBJECT (self), create_authorized);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -137,7 +138,7 @@ remove_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (os_manager_remove_finish (OS_MANAGER (source), result, &error))
     g_dbus_method_invocation_return_value (invocation, NULL);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
 }
 
 static void
@@ -161,7 +162,7 @@ handle_remove_offline_object (OsDBusManager *iface,
   if (os_validate_profile_name (profile_name, &error))
     os_authority_check (self->authority, invocation, G_OBJECT (self), remove_authorized);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -7,6 +7,7 @@
 #include "os-bus-profile.h"
 #include "os-error.h"
 #include "os-validate.h"
+#include "os-bus-reply.h"
 
 struct _OsBusProfile
 {
@@ -101,7 +102,7 @@ set_state_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (os_profile_set_state_finish (OS_PROFILE (source), result, &error))
     g_dbus_method_invocation_return_value (invocation, NULL);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
 }
 
 /* A profile removed while polkit was deciding has no object left to act on: the call
@@ -116,7 +117,7 @@ return_if_removed (OsBusProfile *self, GDBusMethodInvocation *invocation)
   os_set_error (&error, OS_ERROR_NOT_FOUND,
                 "profile '%s' was removed while the call waited for authorization",
                 os_profile_get_name (self->profile));
-  os_error_return (invocation, error);
+  os_bus_return_error (invocation, error);
   return TRUE;
 }
 
@@ -149,7 +150,7 @@ handle_set_current_state (OsDBusOfflineMgr *iface,
   if (os_validate_set_state (flags, mask, state, &error))
     os_authority_check (self->authority, invocation, G_OBJECT (self), set_state_authorized);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -206,7 +207,7 @@ advise_authorized (GObject *object, GDBusMethodInvocation *invocation)
                                 client_token, callback_type, callback, advise_types, state_mask,
                                 &error);
   if (token == 0)
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
   else
     os_dbus_offline_mgr_complete_advise (OS_DBUS_OFFLINE_MGR (self), invocation, token);
 }
@@ -241,7 +242,7 @@ unadvise_authorized (GObject *object, GDBusMethodInvocation *invocation)
                            advise_token, &error))
     os_dbus_offline_mgr_complete_unadvise (OS_DBUS_OFFLINE_MGR (self), invocation);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
 }
 
 static gboolean
@@ -276,7 +277,7 @@ set_capabilities_done (GObject *source, GAsyncResult *result, gpointer user_data
   if (os_profile_set_capabilities_finish (OS_PROFILE (source), result, &error))
     g_dbus_method_invocation_return_value (invocation, NULL);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
 }
 
 static void
@@ -303,7 +304,7 @@ handle_set_capabilities (OsDBusEmulation *emulation,
   if (os_validate_capabilities (capabilities, &error))
     os_authority_check (self->authority, invocation, G_OBJECT (self), set_capabilities_authorized);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -320,7 +321,7 @@ set_transition_delay_authorized (GObject *object, GDBusMethodInvocation *invocat
   if (os_profile_set_transition_delay (self->profile, milliseconds, &error))
     os_dbus_emulation_complete_set_transition_delay (self->emulation, invocation);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
 }
 
 static gboolean
@@ -335,7 +336,7 @@ handle_set_transition_delay (OsDBusEmulation *emulation,
     os_authority_check (self->authority, invocation, G_OBJECT (self),
                         set_transition_delay_authorized);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -381,7 +382,7 @@ fail_next_authorized (GObject *object, GDBusMethodInvocation *invocation)
   if (os_profile_fail_next (self->profile, method, error_name, count, &error))
     os_dbus_emulation_complete_fail_next (self->emulation, invocation);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
 }
 
 static gboolean
@@ -397,7 +398,7 @@ handle_fail_next (OsDBusEmulation *emulation,
   if (os_validate_fail_next (method, error_name, count, &error))
     os_authority_check (self->authority, invocation, G_OBJECT (self), fail_next_authorized);
   else
-    os_error_return (invocation, error);
+    os_bus_return_error (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -79,32 +79,6 @@ os_set_error (GError **error, OsError code, const char *format, ...)
     g_set_error_literal (error, OS_ERROR, code, what);
 }
 
-void
-os_error_return (GDBusMethodInvocation *invocation, const GError *error)
-{
-  if (error->domain == OS_ERROR)
-    {
-      g_dbus_method_invocation_return_dbus_error (invocation, os_error_dbus_name (error->code),
-                                                  error->message);
-    }
-  else
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-    }
-}
-
-GDBusMessage *
-os_error_new_reply (GDBusMessage *call, const GError *error)
-{
-  g_autofree char *name = NULL;
-
-  if (error->domain == OS_ERROR)
-    return g_dbus_message_new_method_error_literal (call, os_error_dbus_name (error->code),
-                                                    error->message);
-  name = g_dbus_error_encode_gerror (error);
-  return g_dbus_message_new_method_error_literal (call, name, error->message);
-}
-
 #define LOG_EXCERPT_MAX 200
 
 /* One line in the log whatever the client wrote: control characters (a newline that would

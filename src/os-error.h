@@ -29,11 +29,6 @@ const char *os_error_dbus_name (OsError code);
 /* Sets @error with the message "<MAPI name> (<code>): <format>" where MAPI has a code. */
 void os_set_error (GError **error, OsError code, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
-/* Returns @error to the caller with its D-Bus name from the table. */
-void os_error_return (GDBusMethodInvocation *invocation, const GError *error);
-/* The same, as the error reply to the method call @call. */
-GDBusMessage *os_error_new_reply (GDBusMessage *call, const GError *error);
-
 /* @text, which a client chose (a callback path, an error message: up to the bus's message
  * size), cut to a line's worth for the log. @text is valid UTF-8. */
 char *os_log_excerpt (const char *text);
