@@ -24,6 +24,9 @@ import unittest
 import dbusmock
 import gi
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from private_tmp import PrivateTmp  # noqa: E402
+
 gi.require_version('Gio', '2.0')
 gi.require_version('GLib', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
@@ -70,27 +73,16 @@ class Profile:
         return self.get('State') == state and not self.get('Transitioning')
 
 
-# dbusmock keeps its buses' configuration in a dbusmock_data_* folder of the temporary folder
-# and never removes it (0.28's tearDownClass forgets the folder before it would remove it). So
-# this program, and the processes it starts, get a temporary folder of their own, removed at
-# the end, once the buses are stopped.
-private_tmp = None
-outer_tmpdir = os.environ.get('TMPDIR')
+# dbusmock leaves a folder behind in the temporary folder: this program gets one of its own.
+private_tmp = PrivateTmp('test-network.')
 
 
 def setUpModule():
-    global private_tmp
-    private_tmp = tempfile.TemporaryDirectory(prefix='test-network.')
-    os.environ['TMPDIR'] = tempfile.tempdir = private_tmp.name
+    private_tmp.enter()
 
 
 def tearDownModule():
-    tempfile.tempdir = None
-    if outer_tmpdir is None:
-        del os.environ['TMPDIR']
-    else:
-        os.environ['TMPDIR'] = outer_tmpdir
-    private_tmp.cleanup()
+    private_tmp.leave()
 
 
 class NetworkTest(dbusmock.DBusTestCase):

@@ -26,6 +26,9 @@ import dbus
 import dbusmock
 import gi
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from private_tmp import PrivateTmp  # noqa: E402
+
 gi.require_version('Gio', '2.0')
 gi.require_version('GLib', '2.0')
 from gi.repository import Gio, GLib  # noqa: E402
@@ -118,30 +121,20 @@ class Client:
 
 
 # One pair of buses for the whole run: each test brings its own daemon and polkit, and
-# stopping a bus costs dbusmock seconds. dbusmock keeps the buses' configuration in a
-# dbusmock_data_* folder of the temporary folder and never removes it (0.28's tearDownClass
-# forgets the folder before it would remove it): this program, and the processes it starts,
-# get a temporary folder of their own, removed once the buses are stopped.
-private_tmp = None
-outer_tmpdir = os.environ.get('TMPDIR')
+# stopping a bus costs dbusmock seconds. dbusmock leaves a folder behind in the temporary
+# folder: this program gets one of its own, removed once the buses are stopped.
+private_tmp = PrivateTmp('test-polkit.')
 
 
 def setUpModule():
-    global private_tmp
-    private_tmp = tempfile.TemporaryDirectory(prefix='test-polkit.')
-    os.environ['TMPDIR'] = tempfile.tempdir = private_tmp.name
+    private_tmp.enter()
     dbusmock.DBusTestCase.start_system_bus()
     dbusmock.DBusTestCase.start_session_bus()
 
 
 def tearDownModule():
     dbusmock.DBusTestCase.tearDownClass()
-    tempfile.tempdir = None
-    if outer_tmpdir is None:
-        del os.environ['TMPDIR']
-    else:
-        os.environ['TMPDIR'] = outer_tmpdir
-    private_tmp.cleanup()
+    private_tmp.leave()
 
 
 class DaemonTestCase(dbusmock.DBusTestCase):
