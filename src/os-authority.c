@@ -6,6 +6,7 @@
 #include "offline-state.h"
 #include "os-authority.h"
 #include "os-client.h"
+#include "os-dbus-generated.h"
 #include "os-error.h"
 #include "os-bus-reply.h"
 
@@ -48,23 +49,58 @@ typedef struct
   gboolean needs_user; /* the per-user limits count the caller's Unix user */
 } Rule;
 
-/* The one table: what each method may do decides who may call it. */
-static const Rule rules[] = {
-  { OFFLINE_STATE_MANAGER_INTERFACE, "OpenOfflineObject", NULL },
-  { OFFLINE_STATE_MANAGER_INTERFACE, "CreateOfflineObject", OFFLINE_STATE_ACTION_MANAGE_PROFILES },
-  { OFFLINE_STATE_MANAGER_INTERFACE, "RemoveOfflineObject", OFFLINE_STATE_ACTION_MANAGE_PROFILES },
-  { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState", OFFLINE_STATE_ACTION_SET_STATE },
-  { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCapabilities", NULL },
-  { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "GetCurrentState", NULL },
-  { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Advise", NULL, TRUE },
-  { OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise", NULL },
+/* Who may call a method of ours is said once, in its introspection XML: an annotation names
+ * the polkit action that covers it, or "none" for a method open to every caller. A method
+ * without it has no rule, and is refused on the system bus. */
+#define AUTHORIZATION_ANNOTATION "org.offlinestate.OfflineState1.Authorization"
+
+/* Reading properties is open to every caller (Set, not listed, is refused). */
+static const Rule property_rules[] = {
   { "org.freedesktop.DBus.Properties", "Get", NULL },
   { "org.freedesktop.DBus.Properties", "GetAll", NULL },
-  { OFFLINE_STATE_EMULATION_INTERFACE, "SetCapabilities", OFFLINE_STATE_ACTION_EMULATE },
-  { OFFLINE_STATE_EMULATION_INTERFACE, "SetTransitionDelay", OFFLINE_STATE_ACTION_EMULATE },
-  { OFFLINE_STATE_EMULATION_INTERFACE, "InjectNotification", OFFLINE_STATE_ACTION_EMULATE },
-  { OFFLINE_STATE_EMULATION_INTERFACE, "FailNext", OFFLINE_STATE_ACTION_EMULATE },
 };
+
+/* The calls whose caller's Unix user must be known first: the per-user limits count it. */
+static gboolean
+counts_user (const char *interface, const char *method)
+{
+  return g_str_equal (interface, OFFLINE_STATE_OFFLINE_MGR_INTERFACE) &&
+         g_str_equal (method, "Advise");
+}
+
+/* The rules, built once from the interfaces' introspection data. */
+static GArray *
+rules_table (void)
+{
+  static gsize table = 0; /* a GArray *, once built */
+
+  if (g_once_init_enter (&table))
+    {
+      GDBusInterfaceInfo *interfaces[] = {
+        os_dbus_manager_interface_info (),
+        os_dbus_offline_mgr_interface_info (),
+        os_dbus_emulation_interface_info (),
+      };
+      GArray *rules = g_array_new (FALSE, FALSE, sizeof (Rule));
+
+      g_array_append_vals (rules, property_rules, G_N_ELEMENTS (property_rules));
+      for (gsize i = 0; i < G_N_ELEMENTS (interfaces); i++)
+        for (GDBusMethodInfo **method = interfaces[i]->methods; *method != NULL; method++)
+          {
+            const char *action =
+                g_dbus_annotation_info_lookup ((*method)->annotations, AUTHORIZATION_ANNOTATION);
+            Rule rule = { interfaces[i]->name, (*method)->name, NULL, FALSE };
+
+            if (action == NULL)
+              continue;
+            rule.action = g_str_equal (action, "none") ? NULL : action;
+            rule.needs_user = counts_user (rule.interface, rule.method);
+            g_array_append_val (rules, rule);
+          }
+      g_once_init_leave (&table, (gsize) rules);
+    }
+  return (GArray *) table;
+}
 
 /* One call waiting for polkit's answer. */
 typedef struct
@@ -80,9 +116,15 @@ typedef struct
 static const Rule *
 find_rule_for (const char *interface, const char *method)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (rules); i++)
-    if (g_str_equal (rules[i].interface, interface) && g_str_equal (rules[i].method, method))
-      return &rules[i];
+  GArray *rules = rules_table ();
+
+  for (guint i = 0; i < rules->len; i++)
+    {
+      const Rule *rule = &g_array_index (rules, Rule, i);
+
+      if (g_str_equal (rule->interface, interface) && g_str_equal (rule->method, method))
+        return rule;
+    }
   return NULL;
 }
 
