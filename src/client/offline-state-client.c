@@ -212,7 +212,11 @@ apply_properties (OfflineStateClient *self, GVariant *dict)
   g_object_thaw_notify (G_OBJECT (self));
 }
 
-static GVariant *get_all_parameters (void);
+static void get_all (OfflineStateClient *self,
+                     GDBusCallFlags flags,
+                     GCancellable *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data);
 static gboolean take_all_properties (OfflineStateClient *self, GVariant *reply);
 
 static void
@@ -232,10 +236,7 @@ on_refresh_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 refresh_properties (OfflineStateClient *self)
 {
-  g_dbus_connection_call (self->connection, OFFLINE_STATE_BUS_NAME, self->object_path,
-                          PROPERTIES_INTERFACE, "GetAll", get_all_parameters (),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
-                          self->cancellable, on_refresh_done, self);
+  get_all (self, G_DBUS_CALL_FLAGS_NO_AUTO_START, self->cancellable, on_refresh_done, self);
 }
 
 static void
@@ -395,10 +396,27 @@ take_advise (OfflineStateClient *self, guint advise_token, char *owner)
     unadvise_quietly (self, previous);
 }
 
-static GVariant *
-get_all_parameters (void)
+/* Properties.GetAll of the profile's OfflineMgr: the reply is (a{sv}). */
+static void
+get_all (OfflineStateClient *self,
+         GDBusCallFlags flags,
+         GCancellable *cancellable,
+         GAsyncReadyCallback callback,
+         gpointer user_data)
 {
-  return g_variant_new ("(s)", OFFLINE_STATE_OFFLINE_MGR_INTERFACE);
+  g_dbus_connection_call (self->connection, OFFLINE_STATE_BUS_NAME, self->object_path,
+                          PROPERTIES_INTERFACE, "GetAll",
+                          g_variant_new ("(s)", OFFLINE_STATE_OFFLINE_MGR_INTERFACE),
+                          G_VARIANT_TYPE ("(a{sv})"), flags, -1, cancellable, callback, user_data);
+}
+
+static GVariant *
+get_all_sync (OfflineStateClient *self, GCancellable *cancellable, GError **error)
+{
+  return g_dbus_connection_call_sync (
+      self->connection, OFFLINE_STATE_BUS_NAME, self->object_path, PROPERTIES_INTERFACE, "GetAll",
+      g_variant_new ("(s)", OFFLINE_STATE_OFFLINE_MGR_INTERFACE), G_VARIANT_TYPE ("(a{sv})"),
+      G_DBUS_CALL_FLAGS_NONE, -1, cancellable, error);
 }
 
 static gboolean
@@ -497,10 +515,7 @@ on_readvise_advise (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   take_advise (self, token, owner);
-  g_dbus_connection_call (self->connection, OFFLINE_STATE_BUS_NAME, self->object_path,
-                          PROPERTIES_INTERFACE, "GetAll", get_all_parameters (),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
-                          self->readvise_cancellable, on_readvise_get_all, self);
+  get_all (self, G_DBUS_CALL_FLAGS_NONE, self->readvise_cancellable, on_readvise_get_all, self);
 }
 
 static void
@@ -543,11 +558,7 @@ initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
   if ((token = take_advise_reply (reply, &owner, error)) == 0)
     return FALSE;
   take_advise (self, token, owner);
-  if (!take_all_properties (
-          self, g_dbus_connection_call_sync (self->connection, OFFLINE_STATE_BUS_NAME,
-                                             self->object_path, PROPERTIES_INTERFACE, "GetAll",
-                                             get_all_parameters (), G_VARIANT_TYPE ("(a{sv})"),
-                                             G_DBUS_CALL_FLAGS_NONE, -1, cancellable, error)))
+  if (!take_all_properties (self, get_all_sync (self, cancellable, error)))
     return FALSE;
   self->available = TRUE;
   watch_name (self);
@@ -597,10 +608,8 @@ init_on_advise (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   take_advise (self, token, owner);
-  g_dbus_connection_call (self->connection, OFFLINE_STATE_BUS_NAME, self->object_path,
-                          PROPERTIES_INTERFACE, "GetAll", get_all_parameters (),
-                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
-                          g_task_get_cancellable (task), init_on_get_all, g_object_ref (task));
+  get_all (self, G_DBUS_CALL_FLAGS_NONE, g_task_get_cancellable (task), init_on_get_all,
+           g_object_ref (task));
 }
 
 static void
