@@ -68,40 +68,6 @@ counts_user (const char *interface, const char *method)
          g_str_equal (method, "Advise");
 }
 
-/* The rules, built once from the interfaces' introspection data. */
-static GArray *
-rules_table (void)
-{
-  static gsize table = 0; /* a GArray *, once built */
-
-  if (g_once_init_enter (&table))
-    {
-      GDBusInterfaceInfo *interfaces[] = {
-        os_dbus_manager_interface_info (),
-        os_dbus_offline_mgr_interface_info (),
-        os_dbus_emulation_interface_info (),
-      };
-      GArray *rules = g_array_new (FALSE, FALSE, sizeof (Rule));
-
-      g_array_append_vals (rules, property_rules, G_N_ELEMENTS (property_rules));
-      for (gsize i = 0; i < G_N_ELEMENTS (interfaces); i++)
-        for (GDBusMethodInfo **method = interfaces[i]->methods; *method != NULL; method++)
-          {
-            const char *action =
-                g_dbus_annotation_info_lookup ((*method)->annotations, AUTHORIZATION_ANNOTATION);
-            Rule rule = { interfaces[i]->name, (*method)->name, NULL, FALSE };
-
-            if (action == NULL)
-              continue;
-            rule.action = g_str_equal (action, "none") ? NULL : action;
-            rule.needs_user = counts_user (rule.interface, rule.method);
-            g_array_append_val (rules, rule);
-          }
-      g_once_init_leave (&table, (gsize) rules);
-    }
-  return (GArray *) table;
-}
-
 /* One call waiting for polkit's answer. */
 typedef struct
 {
@@ -113,26 +79,44 @@ typedef struct
   GList link; /* in OsAuthority.pending */
 } Check;
 
+/* The rule of @interface.@method, filled into @rule, or NULL: no one may call it. */
 static const Rule *
-find_rule_for (const char *interface, const char *method)
+find_rule_for (const char *interface, const char *method, Rule *rule)
 {
-  GArray *rules = rules_table ();
+  GDBusInterfaceInfo *interfaces[] = {
+    os_dbus_manager_interface_info (),
+    os_dbus_offline_mgr_interface_info (),
+    os_dbus_emulation_interface_info (),
+  };
 
-  for (guint i = 0; i < rules->len; i++)
+  for (gsize i = 0; i < G_N_ELEMENTS (property_rules); i++)
+    if (g_str_equal (property_rules[i].interface, interface) &&
+        g_str_equal (property_rules[i].method, method))
+      return &property_rules[i];
+  for (gsize i = 0; i < G_N_ELEMENTS (interfaces); i++)
     {
-      const Rule *rule = &g_array_index (rules, Rule, i);
+      GDBusMethodInfo *info;
+      const char *action;
 
-      if (g_str_equal (rule->interface, interface) && g_str_equal (rule->method, method))
-        return rule;
+      if (!g_str_equal (interfaces[i]->name, interface))
+        continue;
+      info = g_dbus_interface_info_lookup_method (interfaces[i], method);
+      action =
+          info ? g_dbus_annotation_info_lookup (info->annotations, AUTHORIZATION_ANNOTATION) : NULL;
+      if (action == NULL)
+        return NULL;
+      *rule = (Rule){ interfaces[i]->name, info->name, g_str_equal (action, "none") ? NULL : action,
+                      counts_user (interface, method) };
+      return rule;
     }
   return NULL;
 }
 
 static const Rule *
-find_rule (GDBusMethodInvocation *invocation)
+find_rule (GDBusMethodInvocation *invocation, Rule *rule)
 {
   return find_rule_for (g_dbus_method_invocation_get_interface_name (invocation),
-                        g_dbus_method_invocation_get_method_name (invocation));
+                        g_dbus_method_invocation_get_method_name (invocation), rule);
 }
 
 /* The log names the caller; the caller's message names the action, so that an
@@ -243,7 +227,8 @@ static void
 decide (OsAuthority *self, Check *check)
 {
   g_autoptr (Check) owned = check;
-  const Rule *rule = find_rule (check->invocation);
+  Rule found;
+  const Rule *rule = find_rule (check->invocation, &found);
 
   if (self->system_bus == NULL)
     {
@@ -286,7 +271,8 @@ release_held (OsAuthority *self, const char *sender, const char *why_not)
     return;
   while ((check = g_queue_pop_head (held)) != NULL)
     {
-      const Rule *rule = find_rule (check->invocation);
+      Rule found;
+      const Rule *rule = find_rule (check->invocation, &found);
 
       if (why_not != NULL && rule != NULL && rule->needs_user)
         {
@@ -389,7 +375,8 @@ os_authority_check (OsAuthority *self,
                     OsAuthorizedFunc authorized)
 {
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
-  const Rule *rule = find_rule (invocation);
+  Rule found;
+  const Rule *rule = find_rule (invocation, &found);
 
   if (sender != NULL && !g_cancellable_is_cancelled (self->cancellable) &&
       (g_hash_table_contains (self->held, sender) ||
