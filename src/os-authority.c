@@ -53,20 +53,15 @@ typedef struct
  * the polkit action that covers it, or "none" for a method open to every caller. A method
  * without it has no rule, and is refused on the system bus. */
 #define AUTHORIZATION_ANNOTATION "org.offlinestate.OfflineState1.Authorization"
+/* "true" on a method whose calls the per-user limits count: its caller's Unix user is asked
+ * of the bus before it goes on. */
+#define PER_USER_LIMITS_ANNOTATION "org.offlinestate.OfflineState1.PerUserLimits"
 
 /* Reading properties is open to every caller (Set, not listed, is refused). */
 static const Rule property_rules[] = {
   { "org.freedesktop.DBus.Properties", "Get", NULL },
   { "org.freedesktop.DBus.Properties", "GetAll", NULL },
 };
-
-/* The calls whose caller's Unix user must be known first: the per-user limits count it. */
-static gboolean
-counts_user (const char *interface, const char *method)
-{
-  return g_str_equal (interface, OFFLINE_STATE_OFFLINE_MGR_INTERFACE) &&
-         g_str_equal (method, "Advise");
-}
 
 /* One call waiting for polkit's answer. */
 typedef struct
@@ -105,8 +100,13 @@ find_rule_for (const char *interface, const char *method, Rule *rule)
           info ? g_dbus_annotation_info_lookup (info->annotations, AUTHORIZATION_ANNOTATION) : NULL;
       if (action == NULL)
         return NULL;
-      *rule = (Rule){ interfaces[i]->name, info->name, g_str_equal (action, "none") ? NULL : action,
-                      counts_user (interface, method) };
+      *rule = (Rule){
+        interfaces[i]->name,
+        info->name,
+        g_str_equal (action, "none") ? NULL : action,
+        g_strcmp0 (g_dbus_annotation_info_lookup (info->annotations, PER_USER_LIMITS_ANNOTATION),
+                   "true") == 0,
+      };
       return rule;
     }
   return NULL;

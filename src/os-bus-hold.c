@@ -168,45 +168,6 @@ return_managed_objects (GDBusMethodInvocation *invocation, GDBusObjectManager *m
 
 /* A Properties call to a skeleton whose vtable reads properties itself. */
 static void
-serve_properties (GDBusMethodInvocation *invocation,
-                  GDBusInterfaceSkeleton *skeleton,
-                  const GDBusInterfaceVTable *vtable)
-{
-  const char *method = g_dbus_method_invocation_get_method_name (invocation);
-  GVariant *parameters = g_dbus_method_invocation_get_parameters (invocation);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) value = NULL;
-  const char *interface, *name;
-
-  if (g_str_equal (method, "GetAll"))
-    {
-      g_dbus_method_invocation_return_value (
-          invocation,
-          g_variant_new ("(@a{sv})", g_dbus_interface_skeleton_get_properties (skeleton)));
-      return;
-    }
-  if (!g_str_equal (method, "Get") || vtable->get_property == NULL)
-    {
-      g_dbus_method_invocation_return_dbus_error (
-          invocation, "org.freedesktop.DBus.Error.PropertyReadOnly", "no property can be set here");
-      return;
-    }
-  g_variant_get (parameters, "(&s&s)", &interface, &name);
-  value = vtable->get_property (g_dbus_method_invocation_get_connection (invocation),
-                                g_dbus_method_invocation_get_sender (invocation),
-                                g_dbus_method_invocation_get_object_path (invocation), interface,
-                                name, &error, skeleton);
-  if (value == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
-    }
-  g_variant_take_ref (value);
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(v)", value));
-}
-
-/* One call held, now served by the object it was for, as GDBus would have dispatched it. */
-static void
 serve (GDBusMethodInvocation *invocation, OsBusManager *bus_manager)
 {
   const char *path = g_dbus_method_invocation_get_object_path (invocation);
@@ -237,14 +198,12 @@ serve (GDBusMethodInvocation *invocation, OsBusManager *bus_manager)
                                                   "no such object, or it has no such interface");
       return;
     }
+  /* Reads of properties too: every skeleton of ours takes them as calls (os-bus-dispatch.h). */
   vtable = g_dbus_interface_skeleton_get_vtable (skeleton);
-  if (g_str_equal (interface, PROPERTIES_INTERFACE) && vtable->get_property != NULL)
-    serve_properties (invocation, skeleton, vtable);
-  else
-    vtable->method_call (g_dbus_method_invocation_get_connection (invocation),
-                         g_dbus_method_invocation_get_sender (invocation), path, interface,
-                         g_dbus_method_invocation_get_method_name (invocation), parameters,
-                         invocation, skeleton);
+  vtable->method_call (g_dbus_method_invocation_get_connection (invocation),
+                       g_dbus_method_invocation_get_sender (invocation), path, interface,
+                       g_dbus_method_invocation_get_method_name (invocation), parameters,
+                       invocation, skeleton);
 }
 
 void

@@ -5,10 +5,11 @@
 
 #include "offline-state.h"
 #include "os-bus-manager.h"
+#include "os-bus-dispatch.h"
 #include "os-bus-profile.h"
+#include "os-emulation.h"
 #include "os-error.h"
 #include "os-call-budget.h"
-#include "os-validate.h"
 #include "os-bus-reply.h"
 
 struct _OsBusManager
@@ -34,27 +35,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsBusManager,
                                G_IMPLEMENT_INTERFACE (OS_DBUS_TYPE_MANAGER,
                                                       os_bus_manager_iface_init))
 
-static void
-open_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusManager *self = OS_BUS_MANAGER (object);
-  g_autoptr (GError) error = NULL;
-  const char *profile_name, *guid;
-  OsProfile *profile;
-  g_autofree char *path = NULL;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s)", &profile_name,
-                 &guid);
-  profile = os_manager_open (self->manager, profile_name, guid, &error);
-  if (profile == NULL)
-    {
-      os_bus_return_error (invocation, error);
-      return;
-    }
-  path = os_bus_profile_path_for_name (profile_name);
-  os_dbus_manager_complete_open_offline_object (OS_DBUS_MANAGER (self), invocation, path);
-}
-
 static gboolean
 handle_open_offline_object (OsDBusManager *iface,
                             GDBusMethodInvocation *invocation,
@@ -62,8 +42,16 @@ handle_open_offline_object (OsDBusManager *iface,
                             const char *guid)
 {
   OsBusManager *self = OS_BUS_MANAGER (iface);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
 
-  os_authority_check (self->authority, invocation, G_OBJECT (self), open_authorized);
+  if (os_manager_open (self->manager, profile_name, guid, &error) == NULL)
+    {
+      os_bus_return_error (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  path = os_bus_profile_path_for_name (profile_name);
+  os_dbus_manager_complete_open_offline_object (iface, invocation, path);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -84,11 +72,9 @@ create_done (GObject *source, GAsyncResult *result, gpointer user_data)
   /* Removed again before its write completed: there is no object to name. */
   if (os_manager_lookup (manager, os_profile_get_name (profile)) != profile)
     {
-      g_autoptr (GError) removed = NULL;
-
-      os_set_error (&removed, OS_ERROR_NOT_FOUND,
+      os_set_error (&error, OS_ERROR_NOT_FOUND,
                     "the profile was removed while it was being created");
-      os_bus_return_error (invocation, removed);
+      os_bus_return_error (invocation, error);
       return;
     }
   path = os_bus_profile_path_for_name (os_profile_get_name (profile));
@@ -97,19 +83,6 @@ create_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Whether the profile exists, and how many there are, is read here, after polkit's
  * answer: anything may have changed while it was deciding. */
-static void
-create_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusManager *self = OS_BUS_MANAGER (object);
-  const char *profile_name;
-  guint capabilities, initial_state;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&suu)", &profile_name,
-                 &capabilities, &initial_state);
-  os_manager_create_async (self->manager, profile_name, capabilities, initial_state, create_done,
-                           invocation);
-}
-
 static gboolean
 handle_create_offline_object (OsDBusManager *iface,
                               GDBusMethodInvocation *invocation,
@@ -118,37 +91,19 @@ handle_create_offline_object (OsDBusManager *iface,
                               guint initial_state)
 {
   OsBusManager *self = OS_BUS_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
 
-  if (!os_validate_profile_name (profile_name, &error) ||
-      !os_validate_capabilities (capabilities, &error) ||
-      !os_validate_state (initial_state, &error))
-    os_bus_return_error (invocation, error);
-  else
-    os_authority_check (self->authority, invocation, G_OBJECT (self), create_authorized);
+  os_manager_create_async (self->manager, profile_name, capabilities, initial_state, create_done,
+                           invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
-remove_done (GObject *source, GAsyncResult *result, gpointer user_data)
+remove_done (GObject *source, GAsyncResult *result, gpointer invocation)
 {
-  GDBusMethodInvocation *invocation = user_data; /* kept: answering it releases it */
   g_autoptr (GError) error = NULL;
+  gboolean done = os_manager_remove_finish (OS_MANAGER (source), result, &error);
 
-  if (os_manager_remove_finish (OS_MANAGER (source), result, &error))
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    os_bus_return_error (invocation, error);
-}
-
-static void
-remove_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusManager *self = OS_BUS_MANAGER (object);
-  const char *profile_name;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s)", &profile_name);
-  os_manager_remove_async (self->manager, profile_name, remove_done, invocation);
+  os_bus_return_done (invocation, done, error);
 }
 
 static gboolean
@@ -157,12 +112,8 @@ handle_remove_offline_object (OsDBusManager *iface,
                               const char *profile_name)
 {
   OsBusManager *self = OS_BUS_MANAGER (iface);
-  g_autoptr (GError) error = NULL;
 
-  if (os_validate_profile_name (profile_name, &error))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), remove_authorized);
-  else
-    os_bus_return_error (invocation, error);
+  os_manager_remove_async (self->manager, profile_name, remove_done, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -177,8 +128,10 @@ os_bus_manager_iface_init (OsDBusManagerIface *iface)
 static void
 on_profile_added (OsManager *manager, OsProfile *profile, OsBusManager *self)
 {
-  OsBusProfile *bus_profile =
-      os_bus_profile_new (profile, self->connection, self->authority, self->emulation);
+  OsBusProfile *bus_profile = os_bus_profile_new (profile, self->connection, self->authority);
+
+  if (self->emulation)
+    os_emulation_add (bus_profile, profile, self->authority);
 
   g_hash_table_insert (self->profiles, g_strdup (os_profile_get_name (profile)), bus_profile);
   g_hash_table_insert (self->paths, (gpointer) os_bus_profile_get_path (bus_profile), bus_profile);
@@ -247,6 +200,7 @@ static void
 os_bus_manager_class_init (OsBusManagerClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = os_bus_manager_dispose;
+  os_bus_dispatch_install (G_DBUS_INTERFACE_SKELETON_CLASS (klass));
 }
 
 static void
@@ -445,6 +399,7 @@ os_bus_manager_new (OsManager *manager,
   self->manager = g_object_ref (manager);
   self->connection = g_object_ref (connection);
   self->authority = os_authority_new (connection, system_bus);
+  os_bus_dispatch_attach (G_DBUS_INTERFACE_SKELETON (self), self->authority, "the manager");
   self->emulation = emulation;
   self->object_manager = g_dbus_object_manager_server_new (OFFLINE_STATE_MANAGER_PATH);
 

@@ -4,9 +4,9 @@
 #include "config.h"
 
 #include "offline-state.h"
+#include "os-bus-dispatch.h"
 #include "os-bus-profile.h"
 #include "os-error.h"
-#include "os-validate.h"
 #include "os-bus-reply.h"
 
 struct _OsBusProfile
@@ -16,7 +16,6 @@ struct _OsBusProfile
   OsProfile *profile;
   GDBusConnection *connection;
   OsDBusObjectSkeleton *object;
-  OsDBusEmulation *emulation; /* NULL with --no-emulation */
   OsAuthority *authority;
   guint advise_count_window_id; /* AdviseCount changes are held back until it ends */
   gboolean advise_count_held;
@@ -79,62 +78,16 @@ os_bus_profile_path_for_name (const char *name)
   return g_strconcat (OFFLINE_STATE_PROFILES_PATH "/", escaped, NULL);
 }
 
-/* Emulation.FailNext: TRUE when this call has been answered with an injected error. */
-static gboolean
-return_injected_failure (OsBusProfile *self, GDBusMethodInvocation *invocation)
-{
-  const char *method = g_dbus_method_invocation_get_method_name (invocation);
-  g_autofree char *error_name = os_profile_take_failure (self->profile, method);
-
-  if (error_name == NULL)
-    return FALSE;
-  g_dbus_method_invocation_return_dbus_error (invocation, error_name,
-                                              "injected by Emulation.FailNext");
-  return TRUE;
-}
-
 static void
-set_state_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GDBusMethodInvocation *invocation = user_data; /* kept: answering it releases it */
-  g_autoptr (GError) error = NULL;
-
-  if (os_profile_set_state_finish (OS_PROFILE (source), result, &error))
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    os_bus_return_error (invocation, error);
-}
-
-/* A profile removed while polkit was deciding has no object left to act on: the call
- * finds it gone, as it would have had it come a moment later. */
-static gboolean
-return_if_removed (OsBusProfile *self, GDBusMethodInvocation *invocation)
+set_state_done (GObject *source, GAsyncResult *result, gpointer invocation)
 {
   g_autoptr (GError) error = NULL;
+  gboolean done = os_profile_set_state_finish (OS_PROFILE (source), result, &error);
 
-  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
-    return FALSE;
-  os_set_error (&error, OS_ERROR_NOT_FOUND,
-                "profile '%s' was removed while the call waited for authorization",
-                os_profile_get_name (self->profile));
-  os_bus_return_error (invocation, error);
-  return TRUE;
+  os_bus_return_done (invocation, done, error);
 }
 
 /* Pending or not is read here, after polkit's answer, not when the call came in. */
-static void
-set_state_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-  guint flags, mask, state;
-
-  if (return_if_removed (self, invocation))
-    return;
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuu)", &flags, &mask,
-                 &state);
-  os_profile_set_state_async (self->profile, flags, mask, state, set_state_done, invocation);
-}
-
 static gboolean
 handle_set_current_state (OsDBusOfflineMgr *iface,
                           GDBusMethodInvocation *invocation,
@@ -143,24 +96,9 @@ handle_set_current_state (OsDBusOfflineMgr *iface,
                           guint state)
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
-  g_autoptr (GError) error = NULL;
 
-  if (return_injected_failure (self, invocation))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
-  if (os_validate_set_state (flags, mask, state, &error))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), set_state_authorized);
-  else
-    os_bus_return_error (invocation, error);
+  os_profile_set_state_async (self->profile, flags, mask, state, set_state_done, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-get_capabilities_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-
-  os_dbus_offline_mgr_complete_get_capabilities (OS_DBUS_OFFLINE_MGR (self), invocation,
-                                                 os_profile_get_capabilities (self->profile));
 }
 
 static gboolean
@@ -168,18 +106,9 @@ handle_get_capabilities (OsDBusOfflineMgr *iface, GDBusMethodInvocation *invocat
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
 
-  if (!return_injected_failure (self, invocation))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), get_capabilities_authorized);
+  os_dbus_offline_mgr_complete_get_capabilities (iface, invocation,
+                                                 os_profile_get_capabilities (self->profile));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-get_current_state_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-
-  os_dbus_offline_mgr_complete_get_current_state (OS_DBUS_OFFLINE_MGR (self), invocation,
-                                                  os_profile_get_state (self->profile));
 }
 
 static gboolean
@@ -187,29 +116,9 @@ handle_get_current_state (OsDBusOfflineMgr *iface, GDBusMethodInvocation *invoca
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
 
-  if (!return_injected_failure (self, invocation))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), get_current_state_authorized);
+  os_dbus_offline_mgr_complete_get_current_state (iface, invocation,
+                                                  os_profile_get_state (self->profile));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-advise_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-  g_autoptr (GError) error = NULL;
-  guint flags, client_token, callback_type, advise_types, state_mask, token;
-  const char *callback;
-
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuu&ouu)", &flags,
-                 &client_token, &callback_type, &callback, &advise_types, &state_mask);
-  token = os_profile_advise_as (self->profile, g_dbus_method_invocation_get_sender (invocation),
-                                os_authority_get_caller_uid (self->authority, invocation), flags,
-                                client_token, callback_type, callback, advise_types, state_mask,
-                                &error);
-  if (token == 0)
-    os_bus_return_error (invocation, error);
-  else
-    os_dbus_offline_mgr_complete_advise (OS_DBUS_OFFLINE_MGR (self), invocation, token);
 }
 
 static gboolean
@@ -223,26 +132,18 @@ handle_advise (OsDBusOfflineMgr *iface,
                guint state_mask)
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
-
-  if (!return_injected_failure (self, invocation))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), advise_authorized);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-unadvise_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
   g_autoptr (GError) error = NULL;
-  guint flags, advise_token;
+  guint token;
 
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uu)", &flags,
-                 &advise_token);
-  if (os_profile_unadvise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
-                           advise_token, &error))
-    os_dbus_offline_mgr_complete_unadvise (OS_DBUS_OFFLINE_MGR (self), invocation);
-  else
+  token = os_profile_advise_as (self->profile, g_dbus_method_invocation_get_sender (invocation),
+                                os_authority_get_caller_uid (self->authority, invocation), flags,
+                                client_token, callback_type, callback, advise_types, state_mask,
+                                &error);
+  if (token == 0)
     os_bus_return_error (invocation, error);
+  else
+    os_dbus_offline_mgr_complete_advise (iface, invocation, token);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -252,9 +153,13 @@ handle_unadvise (OsDBusOfflineMgr *iface,
                  guint advise_token)
 {
   OsBusProfile *self = OS_BUS_PROFILE (iface);
+  g_autoptr (GError) error = NULL;
 
-  if (!return_injected_failure (self, invocation))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), unadvise_authorized);
+  if (os_profile_unadvise (self->profile, g_dbus_method_invocation_get_sender (invocation), flags,
+                           advise_token, &error))
+    os_dbus_offline_mgr_complete_unadvise (iface, invocation);
+  else
+    os_bus_return_error (invocation, error);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -266,140 +171,6 @@ os_bus_profile_iface_init (OsDBusOfflineMgrIface *iface)
   iface->handle_get_current_state = handle_get_current_state;
   iface->handle_advise = handle_advise;
   iface->handle_unadvise = handle_unadvise;
-}
-
-static void
-set_capabilities_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GDBusMethodInvocation *invocation = user_data; /* kept: answering it releases it */
-  g_autoptr (GError) error = NULL;
-
-  if (os_profile_set_capabilities_finish (OS_PROFILE (source), result, &error))
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    os_bus_return_error (invocation, error);
-}
-
-static void
-set_capabilities_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-  guint capabilities;
-
-  if (return_if_removed (self, invocation))
-    return;
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u)", &capabilities);
-  os_profile_set_capabilities_async (self->profile, capabilities, set_capabilities_done,
-                                     invocation);
-}
-
-static gboolean
-handle_set_capabilities (OsDBusEmulation *emulation,
-                         GDBusMethodInvocation *invocation,
-                         guint capabilities,
-                         OsBusProfile *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (os_validate_capabilities (capabilities, &error))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), set_capabilities_authorized);
-  else
-    os_bus_return_error (invocation, error);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-set_transition_delay_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-  g_autoptr (GError) error = NULL;
-  guint milliseconds;
-
-  if (return_if_removed (self, invocation))
-    return;
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(u)", &milliseconds);
-  if (os_profile_set_transition_delay (self->profile, milliseconds, &error))
-    os_dbus_emulation_complete_set_transition_delay (self->emulation, invocation);
-  else
-    os_bus_return_error (invocation, error);
-}
-
-static gboolean
-handle_set_transition_delay (OsDBusEmulation *emulation,
-                             GDBusMethodInvocation *invocation,
-                             guint milliseconds,
-                             OsBusProfile *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (os_validate_transition_delay (milliseconds, &error))
-    os_authority_check (self->authority, invocation, G_OBJECT (self),
-                        set_transition_delay_authorized);
-  else
-    os_bus_return_error (invocation, error);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-inject_notification_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-  guint notify_type, mask, old_state, new_state;
-
-  if (return_if_removed (self, invocation))
-    return;
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(uuuu)", &notify_type,
-                 &mask, &old_state, &new_state);
-  os_profile_inject_notification (self->profile, notify_type, mask, old_state, new_state);
-  os_dbus_emulation_complete_inject_notification (self->emulation, invocation);
-}
-
-static gboolean
-handle_inject_notification (OsDBusEmulation *emulation,
-                            GDBusMethodInvocation *invocation,
-                            guint notify_type,
-                            guint mask,
-                            guint old_state,
-                            guint new_state,
-                            OsBusProfile *self)
-{
-  os_authority_check (self->authority, invocation, G_OBJECT (self), inject_notification_authorized);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static void
-fail_next_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-  g_autoptr (GError) error = NULL;
-  const char *method, *error_name;
-  guint count;
-
-  if (return_if_removed (self, invocation))
-    return;
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&su)", &method,
-                 &error_name, &count);
-  if (os_profile_fail_next (self->profile, method, error_name, count, &error))
-    os_dbus_emulation_complete_fail_next (self->emulation, invocation);
-  else
-    os_bus_return_error (invocation, error);
-}
-
-static gboolean
-handle_fail_next (OsDBusEmulation *emulation,
-                  GDBusMethodInvocation *invocation,
-                  const char *method,
-                  const char *error_name,
-                  guint count,
-                  OsBusProfile *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (os_validate_fail_next (method, error_name, count, &error))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), fail_next_authorized);
-  else
-    os_bus_return_error (invocation, error);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* The bus itself answered, not the client: a refusal to carry the call, or NoReply when
@@ -518,9 +289,6 @@ os_bus_profile_dispose (GObject *object)
   g_clear_handle_id (&self->advise_count_window_id, g_source_remove);
   if (self->profile != NULL)
     g_signal_handlers_disconnect_by_data (self->profile, self);
-  if (self->emulation != NULL)
-    g_signal_handlers_disconnect_by_data (self->emulation, self);
-  g_clear_object (&self->emulation);
   g_clear_object (&self->authority);
   g_clear_object (&self->object);
   g_clear_object (&self->profile);
@@ -530,25 +298,7 @@ os_bus_profile_dispose (GObject *object)
 
 /* Reads of the properties (Properties.Get and GetAll, GetManagedObjects) give AdviseCount as
  * it is, even while a change of it is held back: read, it counts the advise just made. */
-static GDBusInterfaceGetPropertyFunc parent_get_property;
 static GVariant *(*parent_get_properties) (GDBusInterfaceSkeleton *skeleton);
-
-static GVariant *
-get_property_current (GDBusConnection *connection,
-                      const char *sender,
-                      const char *object_path,
-                      const char *interface,
-                      const char *property,
-                      GError **error,
-                      gpointer user_data)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (user_data);
-
-  if (g_str_equal (property, "AdviseCount"))
-    return g_variant_new_uint32 (os_profile_get_advise_count (self->profile));
-  return parent_get_property (connection, sender, object_path, interface, property, error,
-                              user_data);
-}
 
 static GVariant *
 get_properties_current (GDBusInterfaceSkeleton *skeleton)
@@ -573,93 +323,14 @@ get_properties_current (GDBusInterfaceSkeleton *skeleton)
   return g_variant_builder_end (&current);
 }
 
-static GDBusInterfaceMethodCallFunc parent_method_call;
-
-static void
-properties_authorized (GObject *object, GDBusMethodInvocation *invocation)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (object);
-  g_autoptr (GError) error = NULL;
-  const char *interface, *property;
-  g_autoptr (GVariant) value = NULL;
-
-  if (g_str_equal (g_dbus_method_invocation_get_method_name (invocation), "GetAll"))
-    {
-      g_dbus_method_invocation_return_value (
-          invocation,
-          g_variant_new ("(@a{sv})", get_properties_current (G_DBUS_INTERFACE_SKELETON (self))));
-      return;
-    }
-  g_variant_get (g_dbus_method_invocation_get_parameters (invocation), "(&s&s)", &interface,
-                 &property);
-  value = get_property_current (g_dbus_method_invocation_get_connection (invocation),
-                                g_dbus_method_invocation_get_sender (invocation),
-                                g_dbus_method_invocation_get_object_path (invocation), interface,
-                                property, &error, self);
-  if (value == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
-    }
-  /* Floating or not, as the getter made it: "(v)" takes a reference of its own. */
-  g_variant_take_ref (value);
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(v)", value));
-}
-
-/* Reads of the properties come here (the vtable has no get_property), so that they keep
- * their place behind the caller's calls that wait (os_authority_check()). */
-static void
-method_call_in_order (GDBusConnection *connection,
-                      const char *sender,
-                      const char *object_path,
-                      const char *interface,
-                      const char *method,
-                      GVariant *parameters,
-                      GDBusMethodInvocation *invocation,
-                      gpointer user_data)
-{
-  OsBusProfile *self = OS_BUS_PROFILE (user_data);
-
-  if (g_str_equal (interface, "org.freedesktop.DBus.Properties"))
-    os_authority_check (self->authority, invocation, G_OBJECT (self), properties_authorized);
-  else
-    parent_method_call (connection, sender, object_path, interface, method, parameters, invocation,
-                        user_data);
-}
-
-/* A vtable of the class's own, whose functions can be wrapped: gdbus-codegen's get_vtable
- * returns one static table whatever the instance. Lives as long as the type. */
-static GDBusInterfaceVTable *
-vtable_copy (GDBusInterfaceSkeletonClass *klass)
-{
-  static GDBusInterfaceVTable *copy;
-
-  if (copy == NULL)
-    {
-      copy = g_memdup2 (klass->get_vtable (NULL), sizeof (GDBusInterfaceVTable));
-      parent_get_property = copy->get_property;
-      parent_method_call = copy->method_call;
-      copy->get_property = NULL;
-      copy->method_call = method_call_in_order;
-    }
-  return copy;
-}
-
-static GDBusInterfaceVTable *
-get_vtable_copy (GDBusInterfaceSkeleton *skeleton)
-{
-  return vtable_copy (G_DBUS_INTERFACE_SKELETON_GET_CLASS (skeleton));
-}
-
 static void
 os_bus_profile_class_init (OsBusProfileClass *klass)
 {
   GDBusInterfaceSkeletonClass *skeleton_class = G_DBUS_INTERFACE_SKELETON_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = os_bus_profile_dispose;
-  vtable_copy (skeleton_class);
+  os_bus_dispatch_install (skeleton_class);
   parent_get_properties = skeleton_class->get_properties;
   skeleton_class->get_properties = get_properties_current;
-  skeleton_class->get_vtable = get_vtable_copy;
 }
 
 static void
@@ -673,30 +344,12 @@ bind_profile (OsBusProfile *self, const char *property)
   g_object_bind_property (self->profile, property, self, property, G_BINDING_SYNC_CREATE);
 }
 
-static void
-setup_emulation (OsBusProfile *self)
-{
-  self->emulation = os_dbus_emulation_skeleton_new ();
-  g_object_bind_property (self->profile, "transition-delay", self->emulation, "transition-delay",
-                          G_BINDING_SYNC_CREATE);
-  g_signal_connect (self->emulation, "handle-set-capabilities",
-                    G_CALLBACK (handle_set_capabilities), self);
-  g_signal_connect (self->emulation, "handle-set-transition-delay",
-                    G_CALLBACK (handle_set_transition_delay), self);
-  g_signal_connect (self->emulation, "handle-inject-notification",
-                    G_CALLBACK (handle_inject_notification), self);
-  g_signal_connect (self->emulation, "handle-fail-next", G_CALLBACK (handle_fail_next), self);
-  os_dbus_object_skeleton_set_emulation (self->object, self->emulation);
-}
-
 OsBusProfile *
-os_bus_profile_new (OsProfile *profile,
-                    GDBusConnection *connection,
-                    OsAuthority *authority,
-                    gboolean emulation)
+os_bus_profile_new (OsProfile *profile, GDBusConnection *connection, OsAuthority *authority)
 {
   OsBusProfile *self = g_object_new (OS_TYPE_BUS_PROFILE, NULL);
   g_autofree char *path = os_bus_profile_path_for_name (os_profile_get_name (profile));
+  g_autofree char *what = g_strdup_printf ("profile '%s'", os_profile_get_name (profile));
 
   self->profile = g_object_ref (profile);
   self->connection = g_object_ref (connection);
@@ -711,9 +364,8 @@ os_bus_profile_new (OsProfile *profile,
   publish_advise_count (self);
   g_signal_connect (profile, "notify::advise-count", G_CALLBACK (on_advise_count_changed), self);
   g_signal_connect (profile, "notify::transitioning", G_CALLBACK (on_transitioning_changed), self);
+  os_bus_dispatch_attach (G_DBUS_INTERFACE_SKELETON (self), authority, what);
   os_dbus_object_skeleton_set_offline_mgr (self->object, OS_DBUS_OFFLINE_MGR (self));
-  if (emulation)
-    setup_emulation (self);
   return self;
 }
 

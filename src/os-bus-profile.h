@@ -10,18 +10,18 @@
 
 G_BEGIN_DECLS
 
-/* The offline object of one profile on the bus: OfflineMgr (and Emulation) relaying an
- * OsProfile. It holds no state of its own but the AdviseCount throttle. */
+/* The offline object of one profile on the bus: OfflineMgr relaying an OsProfile, its calls
+ * through os-bus-dispatch.h. Of its own it holds only what the bus needs: the throttle of
+ * AdviseCount's PropertiesChanged signals. The emulation layer (os-emulation.h) may add its
+ * interface to the object, and a hook to its calls. */
 #define OS_TYPE_BUS_PROFILE (os_bus_profile_get_type ())
 G_DECLARE_FINAL_TYPE (OsBusProfile, os_bus_profile, OS, BUS_PROFILE, OsDBusOfflineMgrSkeleton)
 
 /* Every call goes through @authority before it acts. */
-OsBusProfile *os_bus_profile_new (OsProfile *profile,
-                                  GDBusConnection *connection,
-                                  OsAuthority *authority,
-                                  gboolean emulation);
+OsBusProfile *
+os_bus_profile_new (OsProfile *profile, GDBusConnection *connection, OsAuthority *authority);
 
-/* The object to export: it carries OfflineMgr and, unless disabled, Emulation. */
+/* The object to export: it carries OfflineMgr (and Emulation, where the layer added it). */
 GDBusObjectSkeleton *os_bus_profile_get_object (OsBusProfile *self);
 const char *os_bus_profile_get_path (OsBusProfile *self);
 

@@ -20,6 +20,15 @@ os_bus_return_error (GDBusMethodInvocation *invocation, const GError *error)
     }
 }
 
+void
+os_bus_return_done (GDBusMethodInvocation *invocation, gboolean done, const GError *error)
+{
+  if (done)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    os_bus_return_error (invocation, error);
+}
+
 GDBusMessage *
 os_bus_new_error_reply (GDBusMessage *call, const GError *error)
 {

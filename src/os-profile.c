@@ -36,12 +36,6 @@ typedef struct
   GError *save_error; /* the commit is in memory, but not on disk */
 } Transition;
 
-typedef struct
-{
-  char *error_name;
-  guint count;
-} Failure;
-
 struct _OsProfile
 {
   GObject parent_instance;
@@ -53,7 +47,6 @@ struct _OsProfile
   guint64 sequence;
   guint transition_delay;
   GQueue advises;
-  GHashTable *failures; /* method name → Failure */
   Transition *transition;
   guint last_ticket;
   guint unwritten;   /* slices the transport has not said are written */
@@ -85,13 +78,6 @@ static GParamSpec *props[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void advance (OsProfile *self);
-
-static void
-failure_free (Failure *failure)
-{
-  g_free (failure->error_name);
-  g_free (failure);
-}
 
 static OsAdvise *
 subscriber (OsProfile *self, guint i)
@@ -145,7 +131,6 @@ os_profile_finalize (GObject *object)
   OsProfile *self = OS_PROFILE (object);
 
   g_assert (g_queue_is_empty (&self->advises));
-  g_hash_table_unref (self->failures);
   g_free (self->name);
   G_OBJECT_CLASS (os_profile_parent_class)->finalize (object);
 }
@@ -213,8 +198,6 @@ static void
 os_profile_init (OsProfile *self)
 {
   g_queue_init (&self->advises);
-  self->failures =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) failure_free);
 }
 
 OsProfile *
@@ -885,44 +868,4 @@ os_profile_inject_notification (
         emit_notification (self, advise, notify_type, mask, old_state, new_state, self->sequence,
                            0);
     }
-}
-
-gboolean
-os_profile_fail_next (
-    OsProfile *self, const char *method, const char *error_name, guint count, GError **error)
-{
-  Failure *failure;
-
-  if (!os_validate_fail_next (method, error_name, count, error))
-    return FALSE;
-  if (count == 0)
-    {
-      g_hash_table_remove (self->failures, method);
-      return TRUE;
-    }
-  failure = g_new0 (Failure, 1);
-  failure->error_name = g_strdup (error_name);
-  failure->count = count;
-  g_hash_table_replace (self->failures, g_strdup (method), failure);
-  return TRUE;
-}
-
-char *
-os_profile_take_failure (OsProfile *self, const char *method)
-{
-  Failure *failure = g_hash_table_lookup (self->failures, method);
-  char *error_name;
-
-  if (failure == NULL)
-    return NULL;
-  error_name = g_strdup (failure->error_name);
-  if (--failure->count == 0)
-    g_hash_table_remove (self->failures, method);
-  return error_name;
-}
-
-gboolean
-os_profile_has_failure (OsProfile *self, const char *method)
-{
-  return g_hash_table_contains (self->failures, method);
 }

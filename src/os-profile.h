@@ -93,11 +93,5 @@ gboolean os_profile_set_capabilities_finish (OsProfile *self, GAsyncResult *resu
 gboolean os_profile_set_transition_delay (OsProfile *self, guint milliseconds, GError **error);
 void os_profile_inject_notification (
     OsProfile *self, guint notify_type, guint mask, guint old_state, guint new_state);
-gboolean os_profile_fail_next (
-    OsProfile *self, const char *method, const char *error_name, guint count, GError **error);
-/* Consumes one failure queued for @method: the D-Bus error name to fail with, or NULL. */
-char *os_profile_take_failure (OsProfile *self, const char *method);
-/* Whether a failure is queued for @method. */
-gboolean os_profile_has_failure (OsProfile *self, const char *method);
 
 G_END_DECLS

@@ -10,10 +10,6 @@
 #include "os-error.h"
 #include "os-validate.h"
 
-static const char *const fail_next_methods[] = {
-  "SetCurrentState", "Advise", "Unadvise", "GetCurrentState", "GetCapabilities", NULL,
-};
-
 gboolean
 os_validate_profile_name (const char *name, GError **error)
 {
@@ -146,7 +142,7 @@ malformed:
 }
 
 gboolean
-os_validate_set_state (guint flags, guint mask, guint state, GError **error)
+os_validate_set_state_flags (guint flags, GError **error)
 {
   if (flags != MAPIOFFLINE_FLAG_DEFAULT && flags != MAPIOFFLINE_FLAG_BLOCK)
     {
@@ -154,39 +150,65 @@ os_validate_set_state (guint flags, guint mask, guint state, GError **error)
                     "flags 0x%X are neither 0 (FLAG_DEFAULT) nor 0x2000 (FLAG_BLOCK)", flags);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+os_validate_offline_mask (guint mask, GError **error)
+{
   if (mask != MAPIOFFLINE_STATE_OFFLINE_MASK)
     {
       os_set_error (error, OS_ERROR_INVALID_ARGS,
                     "mask 0x%X is not 0x3 (MAPIOFFLINE_STATE_OFFLINE_MASK)", mask);
       return FALSE;
     }
-  return os_validate_state (state, error);
+  return TRUE;
 }
 
 gboolean
-os_validate_advise (guint flags,
-                    guint callback_type,
-                    const char *callback,
-                    guint advise_types,
-                    guint state_mask,
-                    GError **error)
+os_validate_set_state (guint flags, guint mask, guint state, GError **error)
+{
+  return os_validate_set_state_flags (flags, error) && os_validate_offline_mask (mask, error) &&
+         os_validate_state (state, error);
+}
+
+gboolean
+os_validate_advise_flags (guint flags, GError **error)
 {
   if (flags != MAPIOFFLINE_ADVISE_DEFAULT)
     {
       os_set_error (error, OS_ERROR_INVALID_ARGS, "Advise flags must be 0, not 0x%X", flags);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+os_validate_callback_type (guint callback_type, GError **error)
+{
   if (callback_type != MAPIOFFLINE_CALLBACK_TYPE_NOTIFY)
     {
       os_set_error (error, OS_ERROR_NO_INTERFACE,
                     "callback type %u is not 0 (MAPIOFFLINE_CALLBACK_TYPE_NOTIFY)", callback_type);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+os_validate_callback (const char *callback, GError **error)
+{
   if (!g_variant_is_object_path (callback))
     {
       os_set_error (error, OS_ERROR_INVALID_ARGS, "callback '%s' is not an object path", callback);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+os_validate_advise_types (guint advise_types, GError **error)
+{
   if (advise_types != MAPIOFFLINE_ADVISE_TYPE_STATECHANGE)
     {
       os_set_error (error, OS_ERROR_INVALID_ARGS,
@@ -194,6 +216,12 @@ os_validate_advise (guint flags,
                     advise_types);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+os_validate_state_mask (guint state_mask, GError **error)
+{
   if (state_mask == 0 || (state_mask & ~MAPIOFFLINE_STATE_ALL) != 0)
     {
       os_set_error (error, OS_ERROR_INVALID_ARGS,
@@ -205,26 +233,17 @@ os_validate_advise (guint flags,
 }
 
 gboolean
-os_validate_fail_next (const char *method, const char *error_name, guint count, GError **error)
+os_validate_advise (guint flags,
+                    guint callback_type,
+                    const char *callback,
+                    guint advise_types,
+                    guint state_mask,
+                    GError **error)
 {
-  if (!g_strv_contains (fail_next_methods, method))
-    {
-      g_autofree char *known = g_strjoinv (", ", (char **) fail_next_methods);
-
-      os_set_error (error, OS_ERROR_INVALID_ARGS, "FailNext cannot fail '%s'; it can fail %s",
-                    method, known);
-      return FALSE;
-    }
-  if (count == 0 && error_name[0] == '\0')
-    return TRUE;
-  /* D-Bus error names follow the rules of interface names. */
-  if (!g_dbus_is_interface_name (error_name))
-    {
-      os_set_error (error, OS_ERROR_INVALID_ARGS, "'%s' is not a valid D-Bus error name",
-                    error_name);
-      return FALSE;
-    }
-  return TRUE;
+  return os_validate_advise_flags (flags, error) &&
+         os_validate_callback_type (callback_type, error) &&
+         os_validate_callback (callback, error) && os_validate_advise_types (advise_types, error) &&
+         os_validate_state_mask (state_mask, error);
 }
 
 const char *

@@ -21,20 +21,25 @@ gboolean os_validate_transition_delay (guint milliseconds, GError **error);
  * InvalidArgs for a malformed one. */
 gboolean os_validate_guid (const char *guid, GError **error);
 
+/* SetCurrentState's arguments: the flags (DEFAULT or BLOCK), the mask (the offline mask),
+ * then the state. */
+gboolean os_validate_set_state_flags (guint flags, GError **error);
+gboolean os_validate_offline_mask (guint mask, GError **error);
 gboolean os_validate_set_state (guint flags, guint mask, guint state, GError **error);
 
-/* Checks Advise's arguments in their order; NoInterface for a callback type other than
- * NOTIFY. */
+/* Advise's arguments, each, then all in their order; NoInterface for a callback type other
+ * than NOTIFY. */
+gboolean os_validate_advise_flags (guint flags, GError **error);
+gboolean os_validate_callback_type (guint callback_type, GError **error);
+gboolean os_validate_callback (const char *callback, GError **error);
+gboolean os_validate_advise_types (guint advise_types, GError **error);
+gboolean os_validate_state_mask (guint state_mask, GError **error);
 gboolean os_validate_advise (guint flags,
                              guint callback_type,
                              const char *callback,
                              guint advise_types,
                              guint state_mask,
                              GError **error);
-
-/* The methods whose calls Emulation.FailNext can make fail. */
-gboolean
-os_validate_fail_next (const char *method, const char *error_name, guint count, GError **error);
 
 /* Text for logs and messages. */
 const char *os_state_to_string (guint state);

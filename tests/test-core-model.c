@@ -596,48 +596,6 @@ test_inject (Fixture *f, gconstpointer data)
   g_signal_handlers_disconnect_by_data (f->profile, &notified);
 }
 
-static void
-test_fail_next (Fixture *f, gconstpointer data)
-{
-  OsProfile *other = create_ok (f, "other", 3, 2);
-  g_autoptr (GError) error = NULL;
-  char *taken;
-
-  g_assert_null (os_profile_take_failure (f->profile, "Advise"));
-  g_assert_true (os_profile_fail_next (f->profile, "Advise", "org.example.Error.Boom", 2, &error));
-  g_assert_no_error (error);
-  g_assert_null (os_profile_take_failure (f->profile, "Unadvise"));
-  g_assert_null (os_profile_take_failure (other, "Advise"));
-  for (guint i = 0; i < 2; i++)
-    {
-      taken = os_profile_take_failure (f->profile, "Advise");
-      g_assert_cmpstr (taken, ==, "org.example.Error.Boom");
-      g_free (taken);
-    }
-  g_assert_null (os_profile_take_failure (f->profile, "Advise"));
-
-  /* A new FailNext replaces the old one; count 0 clears. */
-  g_assert_true (os_profile_fail_next (f->profile, "GetCurrentState", "a.B", 5, NULL));
-  g_assert_true (os_profile_fail_next (f->profile, "GetCurrentState", "c.D", 1, NULL));
-  taken = os_profile_take_failure (f->profile, "GetCurrentState");
-  g_assert_cmpstr (taken, ==, "c.D");
-  g_free (taken);
-  g_assert_null (os_profile_take_failure (f->profile, "GetCurrentState"));
-  g_assert_true (os_profile_fail_next (f->profile, "SetCurrentState", "a.B", 5, NULL));
-  g_assert_true (os_profile_fail_next (f->profile, "SetCurrentState", "", 0, NULL));
-  g_assert_null (os_profile_take_failure (f->profile, "SetCurrentState"));
-
-  /* Refused: nothing queued. */
-  g_assert_false (os_profile_fail_next (f->profile, "Notify", "a.B", 1, &error));
-  g_assert_error (error, OS_ERROR, OS_ERROR_INVALID_ARGS);
-  assert_prefix (error, PREFIX_INVALIDARG);
-  g_clear_error (&error);
-  g_assert_false (os_profile_fail_next (f->profile, "Unadvise", "nodot", 1, &error));
-  g_assert_error (error, OS_ERROR, OS_ERROR_INVALID_ARGS);
-  g_assert_null (os_profile_take_failure (f->profile, "Unadvise"));
-  g_assert_null (os_profile_take_failure (f->profile, "Notify"));
-}
-
 typedef struct
 {
   guint state, transitioning, sequence, advise_count, capabilities, transition_delay;
@@ -734,7 +692,6 @@ main (int argc, char *argv[])
   ADD ("/core/profiles/sorted", test_profiles_sorted, &quick_limits);
 
   ADD ("/core/emulation/inject", test_inject, &quick_limits);
-  ADD ("/core/emulation/fail-next", test_fail_next, &quick_limits);
   ADD ("/core/properties/notify", test_property_notify, &quick_limits);
 
 #undef ADD

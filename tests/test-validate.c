@@ -348,61 +348,6 @@ test_advise_order (void)
 }
 
 static void
-test_fail_next (void)
-{
-  const char *methods[] = {
-    "SetCurrentState", "Advise", "Unadvise", "GetCurrentState", "GetCapabilities",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
-    {
-      g_autoptr (GError) error = NULL;
-
-      g_assert_true (os_validate_fail_next (methods[i], "org.example.Error.Failed", 1, &error));
-      g_assert_no_error (error);
-      g_assert_true (os_validate_fail_next (methods[i], OFFLINE_STATE_ERROR_PENDING, 5, &error));
-      g_assert_no_error (error);
-      g_assert_true (os_validate_fail_next (methods[i], "", 0, &error));
-      g_assert_no_error (error);
-      g_assert_true (os_validate_fail_next (methods[i], "org.example.Error.Failed", 0, &error));
-      g_assert_no_error (error);
-    }
-}
-
-static void
-test_fail_next_refused (void)
-{
-  struct
-  {
-    const char *method, *error_name;
-    guint count;
-  } cases[] = {
-    { "Notify", "org.example.Error.Failed", 1 },
-    { "setcurrentstate", "org.example.Error.Failed", 1 },
-    { "", "org.example.Error.Failed", 1 },
-    { "OpenOfflineObject", "", 0 },
-    { "Advise", "", 1 },
-    { "Advise", "NoDots", 1 },
-    { "Advise", "org.example.", 1 },
-    { "Advise", "org..example", 1 },
-    { "Advise", "org.example.9Failed", 1 },
-    { "Advise", "org.example.Err-or", 1 },
-    { "Advise", "not a name", 0 },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr (GError) error = NULL;
-      gboolean ok =
-          os_validate_fail_next (cases[i].method, cases[i].error_name, cases[i].count, &error);
-
-      g_test_message ("case %u: '%s' '%s' %u", i, cases[i].method, cases[i].error_name,
-                      cases[i].count);
-      assert_invalid (ok, error);
-    }
-}
-
-static void
 test_error_table (void)
 {
   g_autoptr (GError) pending = NULL;
@@ -472,8 +417,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/validate/advise/refused", test_advise_refused);
   g_test_add_func ("/validate/advise/no-interface", test_advise_no_interface);
   g_test_add_func ("/validate/advise/order", test_advise_order);
-  g_test_add_func ("/validate/fail-next/ok", test_fail_next);
-  g_test_add_func ("/validate/fail-next/refused", test_fail_next_refused);
   g_test_add_func ("/validate/error/table", test_error_table);
   g_test_add_func ("/validate/error/dbus-mapping", test_error_dbus_mapping);
 
