@@ -282,20 +282,32 @@ parse_options (Options *options, int *argc, char ***argv, GError **error)
   return TRUE;
 }
 
+/* g_get_user_state_dir() or g_get_user_runtime_dir(), called only where it is needed. */
+typedef const char *(*UserDirFunc) (void);
+
+/* @given, or the default: @system_path with --system, or "offline-state" in @user_dir (). */
 static char *
-default_state_dir (const Options *options)
+folder (const Options *options, const char *given, const char *system_path, UserDirFunc user_dir)
 {
+  if (given != NULL)
+    return g_strdup (given);
   if (options->system)
-    return g_strdup ("/var/lib/offline-state");
-  return g_build_filename (g_get_user_state_dir (), "offline-state", NULL);
+    return g_strdup (system_path);
+  return g_build_filename (user_dir (), "offline-state", NULL);
 }
 
-static char *
-default_runtime_dir (const Options *options)
+/* Where the state and the advises are kept; nowhere with --ephemeral. */
+static void
+choose_folders (Daemon *daemon)
 {
-  if (options->system)
-    return g_strdup ("/run/offline-state");
-  return g_build_filename (g_get_user_runtime_dir (), "offline-state", NULL);
+  const Options *options = &daemon->options;
+
+  if (options->ephemeral)
+    return;
+  daemon->state_dir =
+      folder (options, options->state_dir, "/var/lib/offline-state", g_get_user_state_dir);
+  daemon->runtime_dir =
+      folder (options, options->runtime_dir, "/run/offline-state", g_get_user_runtime_dir);
 }
 
 static void
@@ -308,6 +320,14 @@ stop (Daemon *daemon, int status)
   if (daemon->manager != NULL)
     os_manager_when_idle (daemon->manager, NULL, NULL);
   g_main_loop_quit (daemon->loop);
+}
+
+/* Says @error and stops with EXIT_FAILURE. */
+static void
+fail (Daemon *daemon, const GError *error)
+{
+  g_printerr ("offline-stated: %s\n", error->message);
+  stop (daemon, EXIT_FAILURE);
 }
 
 static void
@@ -395,10 +415,14 @@ on_hangup (gpointer user_data)
 
 static void take_folders (Daemon *daemon);
 
-/* One line, without --verbose too: clients can call now. */
+/* The daemon serves the bus, with its name: only the instance that serves the bus writes the
+ * advise journal, from now on; and one line, without --verbose too, says that clients can
+ * call. */
 static void
 announce (Daemon *daemon)
 {
+  if (daemon->restored)
+    os_manager_keep_advises (daemon->manager);
   g_message ("Serving %s on the %s bus; state in %s, advises in %s", OFFLINE_STATE_BUS_NAME,
              daemon->options.system ? "system" : "session",
              daemon->state_dir ? daemon->state_dir : "memory (--ephemeral)",
@@ -418,9 +442,6 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
       take_folders (daemon);
       return;
     }
-  /* Only the instance that serves the bus writes the advise journal. */
-  if (daemon->restored)
-    os_manager_keep_advises (daemon->manager);
   announce (daemon);
 }
 
@@ -477,25 +498,69 @@ own_name (Daemon *daemon)
 
 static void serve (Daemon *daemon);
 
+/* The state is loaded and the advises restored: the objects go on the bus, then the name is
+ * owned, unless it was first (--replace). */
+static void
+serve (Daemon *daemon)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* Objects first, then the name: a client that enumerates at once sees them all. */
+  if (!os_bus_manager_export (daemon->bus_manager, &error))
+    {
+      fail (daemon, error);
+      return;
+    }
+  daemon->serving = TRUE;
+  if (daemon->hold != NULL)
+    os_bus_hold_release (g_steal_pointer (&daemon->hold), daemon->bus_manager);
+  if (!daemon->name_acquired)
+    {
+      own_name (daemon);
+      return;
+    }
+  announce (daemon);
+}
+
+/* Calls @method of the bus itself, for restoring the advises. */
+static void
+ask_bus (Daemon *daemon, const char *method, const char *reply_type, GAsyncReadyCallback callback)
+{
+  g_dbus_connection_call (daemon->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", method, NULL, G_VARIANT_TYPE (reply_type),
+                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, callback, daemon);
+}
+
+/* The bus's reply to ask_bus(), or NULL: the daemon is stopping, or the bus did not answer
+ * and the daemon serves without the advises (the warning says what it could not do, @step). */
+static GVariant *
+ask_bus_finish (Daemon *daemon, GObject *source, GAsyncResult *result, const char *step)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (daemon->stopping)
+    return NULL;
+  if (reply == NULL)
+    {
+      g_warning ("No advises restored: cannot %s: %s", step, error->message);
+      serve (daemon);
+    }
+  return g_steal_pointer (&reply);
+}
+
 /* The clients on the bus now; the NameOwnerChanged subscription already in place tells of
  * those that leave after this answer, so none is restored after it has gone. */
 static void
 on_names_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Daemon *daemon = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr (GVariant) reply = ask_bus_finish (daemon, source, result, "list the names on the bus");
   g_autofree const char **names = NULL;
 
-  if (daemon->stopping)
-    return;
   if (reply == NULL)
-    {
-      g_warning ("No advises restored: cannot list the names on the bus: %s", error->message);
-      serve (daemon);
-      return;
-    }
+    return;
   g_variant_get (reply, "(^a&s)", &names);
   os_manager_restore_advises (daemon->manager, daemon->runtime_dir, daemon->bus_id, names);
   os_bus_manager_identify_clients (daemon->bus_manager);
@@ -507,49 +572,12 @@ static void
 on_bus_id (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Daemon *daemon = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply =
-      g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr (GVariant) reply = ask_bus_finish (daemon, source, result, "read the bus's ID");
 
-  if (daemon->stopping)
-    return;
   if (reply == NULL)
-    {
-      g_warning ("No advises restored: cannot read the bus's ID: %s", error->message);
-      serve (daemon);
-      return;
-    }
+    return;
   g_variant_get (reply, "(s)", &daemon->bus_id);
-  g_dbus_connection_call (daemon->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "ListNames", NULL, G_VARIANT_TYPE ("(as)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_names_listed, daemon);
-}
-
-/* The state is loaded and the advises restored: the name is owned next, or, with --replace,
- * it was owned first, and the journal is kept from now on. */
-static void
-serve (Daemon *daemon)
-{
-  g_autoptr (GError) error = NULL;
-
-  /* Objects first, then the name: a client that enumerates at once sees them all. */
-  if (!os_bus_manager_export (daemon->bus_manager, &error))
-    {
-      g_printerr ("offline-stated: %s\n", error->message);
-      stop (daemon, EXIT_FAILURE);
-      return;
-    }
-  daemon->serving = TRUE;
-  if (daemon->hold != NULL)
-    os_bus_hold_release (g_steal_pointer (&daemon->hold), daemon->bus_manager);
-  if (!daemon->name_acquired)
-    {
-      own_name (daemon);
-      return;
-    }
-  if (daemon->restored)
-    os_manager_keep_advises (daemon->manager);
-  announce (daemon);
+  ask_bus (daemon, "ListNames", "(as)", on_names_listed);
 }
 
 /* Loads the state (the folders are this instance's now), puts the objects on the bus,
@@ -569,9 +597,7 @@ load (Daemon *daemon)
   if (options->ephemeral)
     serve (daemon);
   else
-    g_dbus_connection_call (daemon->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                            "org.freedesktop.DBus", "GetId", NULL, G_VARIANT_TYPE ("(s)"),
-                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_bus_id, daemon);
+    ask_bus (daemon, "GetId", "(s)", on_bus_id);
 }
 
 /* Folders */
@@ -599,13 +625,20 @@ on_lock_wait_over (gpointer user_data)
 
 static void take_next_folder (Daemon *daemon);
 
+/* @fd holds the next folder's lock, or is -1 and @error says why not. */
 static void
-hold_lock (Daemon *daemon, int fd)
+took_folder (Daemon *daemon, int fd, const GError *error)
 {
+  if (fd < 0)
+    {
+      fail (daemon, error);
+      return;
+    }
   if (daemon->state_lock < 0)
     daemon->state_lock = fd;
   else
     daemon->runtime_lock = fd;
+  take_next_folder (daemon);
 }
 
 static void
@@ -621,14 +654,7 @@ on_folder_locked (GObject *source, GAsyncResult *result, gpointer user_data)
         close (fd);
       return;
     }
-  if (fd < 0)
-    {
-      g_printerr ("offline-stated: %s\n", error->message);
-      stop (daemon, EXIT_FAILURE);
-      return;
-    }
-  hold_lock (daemon, fd);
-  take_next_folder (daemon);
+  took_folder (daemon, fd, error);
 }
 
 /* With --replace: each folder in turn, waiting for the old instance where it holds one: it
@@ -649,16 +675,9 @@ take_next_folder (Daemon *daemon)
       return;
     }
   fd = os_lock_folder (directory, &error);
-  if (fd >= 0)
+  if (fd >= 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
     {
-      hold_lock (daemon, fd);
-      take_next_folder (daemon);
-      return;
-    }
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
-    {
-      g_printerr ("offline-stated: %s\n", error->message);
-      stop (daemon, EXIT_FAILURE);
+      took_folder (daemon, fd, error);
       return;
     }
   if (daemon->lock_wait_id == 0)
@@ -682,8 +701,8 @@ take_folders (Daemon *daemon)
     take_next_folder (daemon);
 }
 
-/* Without --replace: both folders at once, or nothing is touched: the state folder's lock,
- * when the runtime folder is in use, goes again if it was made for this attempt. */
+/* Without --replace: both folders at once, or nothing is touched: the state folder's lock, when the
+ * runtime folder is in use, goes again if it was made for this attempt. */
 static gboolean
 take_folders_now (Daemon *daemon, GError **error)
 {
@@ -711,17 +730,9 @@ start (Daemon *daemon, GError **error)
 {
   Options *options = &daemon->options;
 
-  if (!options->ephemeral)
-    {
-      daemon->state_dir =
-          options->state_dir ? g_strdup (options->state_dir) : default_state_dir (options);
-      daemon->runtime_dir =
-          options->runtime_dir ? g_strdup (options->runtime_dir) : default_runtime_dir (options);
-      /* One instance a folder: the second refuses before it reads or removes anything. With
-       * --replace, the folders are taken once the name is, from the instance that lets go. */
-      if (!options->replace && !take_folders_now (daemon, error))
-        return FALSE;
-    }
+  /* One instance a folder: the second refuses before it reads or removes anything. */
+  if (!options->ephemeral && !options->replace && !take_folders_now (daemon, error))
+    return FALSE;
 
   daemon->connection =
       g_bus_get_sync (options->system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, error);
@@ -863,6 +874,13 @@ on_flag (gpointer user_data)
   *(gboolean *) user_data = TRUE;
 }
 
+static void
+iterate_until (gboolean *done)
+{
+  while (!*done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /* What is in memory only (a transition without BLOCK whose commit was not written) is tried
  * a few more times; what still is not on disk is named, and the exit status says it. */
 static void
@@ -880,13 +898,11 @@ save_what_is_unsaved (Daemon *daemon)
       if (attempt > 0)
         {
           g_timeout_add_once (SAVE_INTERVAL_AT_EXIT_MS, on_flag, &done);
-          while (!done)
-            g_main_context_iteration (NULL, TRUE);
+          iterate_until (&done);
           done = FALSE;
         }
       os_manager_save_async (daemon->manager, on_saved, &done);
-      while (!done)
-        g_main_context_iteration (NULL, TRUE);
+      iterate_until (&done);
     }
   unsaved = os_manager_get_unsaved (daemon->manager);
   if (unsaved == NULL)
@@ -895,6 +911,28 @@ save_what_is_unsaved (Daemon *daemon)
   g_printerr ("offline-stated: could not save the state in %s; lost: %s\n", daemon->state_dir,
               lost);
   daemon->status = EXIT_FAILURE;
+}
+
+/* The journal is for the next instance to restore the advises from. One that holds none
+ * (every client unadvised or left) would only stay in the runtime folder until the machine
+ * stops; the next instance then starts its tokens afresh, which is safe: a token is unique
+ * within one run (the D-Bus reference, OfflineMgr.Advise), and no live advise holds an old one.
+ * Advises live as long as their bus, too: the journal of a bus that has gone goes with it. A
+ * crash keeps the journal, whatever it holds. */
+static gboolean
+journal_is_of_no_use (Daemon *daemon)
+{
+  if (os_manager_get_n_advises (daemon->manager) == 0)
+    {
+      g_debug ("No advise to keep for a next instance");
+      return TRUE;
+    }
+  if (daemon->bus_closed && bus_is_gone (daemon))
+    {
+      g_debug ("The advises' bus is gone");
+      return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -908,22 +946,8 @@ shut_down (Daemon *daemon)
   g_clear_pointer (&daemon->hold, os_bus_hold_free);
   finish_writes (daemon);
   save_what_is_unsaved (daemon);
-  /* The journal is for the next instance to restore the advises from. One that holds none
-   * (every client unadvised or left) would only stay in the runtime folder until the machine
-   * stops; the next instance then starts its tokens afresh, which is safe: a token is unique
-   * within one run (the D-Bus reference, OfflineMgr.Advise), and no live advise holds an old one.
-   * Advises live as long as their bus, too: the journal of a bus that has gone goes with it. A
-   * crash keeps the journal, whatever it holds. */
-  if (daemon->manager != NULL && os_manager_get_n_advises (daemon->manager) == 0)
-    {
-      g_debug ("No advise to keep for a next instance");
-      os_manager_forget_advises (daemon->manager);
-    }
-  else if (daemon->bus_closed && daemon->manager != NULL && bus_is_gone (daemon))
-    {
-      g_debug ("The advises' bus is gone");
-      os_manager_forget_advises (daemon->manager);
-    }
+  if (daemon->manager != NULL && journal_is_of_no_use (daemon))
+    os_manager_forget_advises (daemon->manager);
   g_clear_object (&daemon->bus_manager);
   if (daemon->connection != NULL)
     {
@@ -938,10 +962,47 @@ shut_down (Daemon *daemon)
   if (daemon->runtime_lock >= 0)
     close (daemon->runtime_lock);
   g_clear_pointer (&daemon->loop, g_main_loop_unref);
-  options_clear (&daemon->options);
   g_free (daemon->state_dir);
   g_free (daemon->runtime_dir);
   g_free (daemon->bus_id);
+}
+
+static int
+run (Daemon *daemon, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  /* Standard output is for --version and --help; every log line goes to standard error. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  if (!parse_options (&daemon->options, &argc, &argv, &error))
+    {
+      g_printerr ("offline-stated: %s (see --help)\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (daemon->options.version)
+    {
+      g_print ("offline-stated %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+  /* The daemon's own debug output, not GLib's: that is G_MESSAGES_DEBUG=all, as anywhere. */
+  if (daemon->options.verbose && g_getenv ("G_MESSAGES_DEBUG") == NULL)
+    g_setenv ("G_MESSAGES_DEBUG", G_LOG_DOMAIN, TRUE);
+
+  daemon->loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_quit_signal, daemon);
+  g_unix_signal_add (SIGINT, on_quit_signal, daemon);
+  g_unix_signal_add (SIGHUP, on_hangup, daemon);
+  choose_folders (daemon);
+  if (start (daemon, &error))
+    g_main_loop_run (daemon->loop);
+  else
+    {
+      g_printerr ("offline-stated: %s\n", error->message);
+      daemon->status = EXIT_FAILURE;
+    }
+  shut_down (daemon);
+  return daemon->status;
 }
 
 int
@@ -954,38 +1015,8 @@ os_daemon_main (int argc, char **argv)
     .state_lock = -1,
     .runtime_lock = -1,
   };
-  g_autoptr (GError) error = NULL;
+  int status = run (&daemon, argc, argv);
 
-  setlocale (LC_ALL, "");
-  /* Standard output is for --version and --help; every log line goes to standard error. */
-  g_log_writer_default_set_use_stderr (TRUE);
-  if (!parse_options (&daemon.options, &argc, &argv, &error))
-    {
-      g_printerr ("offline-stated: %s (see --help)\n", error->message);
-      options_clear (&daemon.options);
-      return EXIT_USAGE;
-    }
-  if (daemon.options.version)
-    {
-      g_print ("offline-stated %s\n", PACKAGE_VERSION);
-      options_clear (&daemon.options);
-      return EXIT_SUCCESS;
-    }
-  /* The daemon's own debug output, not GLib's: that is G_MESSAGES_DEBUG=all, as anywhere. */
-  if (daemon.options.verbose && g_getenv ("G_MESSAGES_DEBUG") == NULL)
-    g_setenv ("G_MESSAGES_DEBUG", G_LOG_DOMAIN, TRUE);
-
-  daemon.loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
-  g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
-  g_unix_signal_add (SIGHUP, on_hangup, &daemon);
-  if (start (&daemon, &error))
-    g_main_loop_run (daemon.loop);
-  else
-    {
-      g_printerr ("offline-stated: %s\n", error->message);
-      daemon.status = EXIT_FAILURE;
-    }
-  shut_down (&daemon);
-  return daemon.status;
+  options_clear (&daemon.options);
+  return status;
 }
