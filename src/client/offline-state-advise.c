@@ -21,15 +21,8 @@ next_client_token (void)
 /* The signals of the offline object */
 
 static void
-on_state_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+take_state_changed (OfflineStateClient *self, GVariant *parameters)
 {
-  OfflineStateClient *self = user_data;
   guint notify_type, client_token, mask, old_state, new_state;
   guint64 sequence;
 
@@ -53,16 +46,22 @@ on_state_changed (GDBusConnection *connection,
                             (OfflineStateState) old_state, (OfflineStateState) new_state, sequence);
 }
 
+/* Both subscriptions' callback: each is to one interface, so @interface tells them apart. */
 static void
-on_properties_changed (GDBusConnection *connection,
-                       const char *sender,
-                       const char *path,
-                       const char *interface,
-                       const char *signal,
-                       GVariant *parameters,
-                       gpointer user_data)
+on_signal (GDBusConnection *connection,
+           const char *sender,
+           const char *path,
+           const char *interface,
+           const char *signal,
+           GVariant *parameters,
+           gpointer user_data)
 {
-  client_take_properties_changed (user_data, parameters);
+  OfflineStateClient *self = user_data;
+
+  if (g_str_equal (interface, PROPERTIES_INTERFACE))
+    client_take_properties_changed (self, parameters);
+  else
+    take_state_changed (self, parameters);
 }
 
 void
@@ -71,11 +70,11 @@ client_subscribe (OfflineStateClient *self)
   self->state_changed_id = g_dbus_connection_signal_subscribe (
       self->connection, OFFLINE_STATE_BUS_NAME, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
       OFFLINE_STATE_STATE_CHANGED_SIGNAL, self->object_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-      on_state_changed, self, NULL);
+      on_signal, self, NULL);
   self->properties_changed_id = g_dbus_connection_signal_subscribe (
       self->connection, OFFLINE_STATE_BUS_NAME, PROPERTIES_INTERFACE, "PropertiesChanged",
-      self->object_path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE,
-      on_properties_changed, self, NULL);
+      self->object_path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_signal,
+      self, NULL);
 }
 
 /* Advise and Unadvise */
