@@ -6,9 +6,7 @@
 #include "config.h"
 
 #include "offline-state.h"
-#include "offline-state-client.h"
-
-#define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+#include "offline-state-client-private.h"
 
 static GDBusConnection *
 manager_connection (GDBusConnection *connection, GCancellable *cancellable, GError **error)
