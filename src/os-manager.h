@@ -11,12 +11,11 @@
 
 G_BEGIN_DECLS
 
-/* The profiles, and every advise of every client, with no bus in sight.
+/* The profiles, and every advise of every client, with no bus in sight: the face of the
+ * core (os-core-private.h lists the units it owns).
  *
- * Signals: "profile-added" (OsProfile *), "profile-removed" (OsProfile *),
- * "client-added" (const char *name), "client-removed" (const char *name): a client is
- * added with its first advise and removed with its last, so a bus layer watches exactly
- * the names that hold advises. Property "profiles" (GStrv, sorted) emits notify. */
+ * Signals: "profile-added" (OsProfile *), "profile-removed" (OsProfile *). Property
+ * "profiles" (GStrv, sorted) emits notify. */
 #define OS_TYPE_MANAGER (os_manager_get_type ())
 G_DECLARE_FINAL_TYPE (OsManager, os_manager, OS, MANAGER, GObject)
 
@@ -30,6 +29,8 @@ const OsLimits *os_manager_get_limits (OsManager *self);
 OsProfile *os_manager_lookup (OsManager *self, const char *name);
 GStrv os_manager_dup_profile_names (OsManager *self);
 guint os_manager_get_n_advises (OsManager *self);
+/* The live advise of @token, in whichever profile, or NULL. */
+OsAdvise *os_manager_lookup_advise (OsManager *self, guint token);
 
 /* HrOpenOfflineObj */
 OsProfile *os_manager_open (OsManager *self, const char *name, const char *guid, GError **error);

@@ -6,7 +6,7 @@
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-error.h"
-#include "os-store.h"
+#include "os-profile.h"
 #include "os-timeout.h"
 #include "os-validate.h"
 
@@ -46,7 +46,9 @@ struct _OsProfile
 {
   GObject parent_instance;
 
-  OsManager *manager; /* not a reference: the manager owns its profiles */
+  OsRegistry *registry;   /* not a reference: the manager owns it, and its profiles */
+  OsChanges *changes;     /* not a reference, either */
+  const OsLimits *limits; /* the manager's */
   char *name;
   guint state;
   guint capabilities;
@@ -97,8 +99,7 @@ static OsAdvise *
 subscriber (OsProfile *self, guint i)
 {
   Transition *t = self->transition;
-  OsAdvise *advise =
-      os_manager_lookup_advise (self->manager, g_array_index (t->subscribers, guint, i));
+  OsAdvise *advise = os_registry_lookup (self->registry, g_array_index (t->subscribers, guint, i));
 
   return advise != NULL && advise->profile == self ? advise : NULL;
 }
@@ -112,7 +113,7 @@ transition_free (OsProfile *self, Transition *t)
   for (guint i = 0; i < t->subscribers->len; i++)
     {
       OsAdvise *advise =
-          os_manager_lookup_advise (self->manager, g_array_index (t->subscribers, guint, i));
+          os_registry_lookup (self->registry, g_array_index (t->subscribers, guint, i));
 
       if (advise != NULL)
         advise->awaiting = FALSE;
@@ -218,12 +219,19 @@ os_profile_init (OsProfile *self)
 }
 
 OsProfile *
-os_profile_new (
-    OsManager *manager, const char *name, guint capabilities, guint state, guint64 sequence)
+os_profile_new (OsRegistry *registry,
+                OsChanges *changes,
+                const OsLimits *limits,
+                const char *name,
+                guint capabilities,
+                guint state,
+                guint64 sequence)
 {
   OsProfile *self = g_object_new (OS_TYPE_PROFILE, NULL);
 
-  self->manager = manager;
+  self->registry = registry;
+  self->changes = changes;
+  self->limits = limits;
   self->name = g_strdup (name);
   self->capabilities = capabilities;
   self->state = state;
@@ -281,16 +289,6 @@ next_ticket (OsProfile *self)
   return self->last_ticket;
 }
 
-void
-os_profile_emit_notification (OsProfile *self,
-                              OsAdvise *advise,
-                              const OsNotification *n,
-                              guint ticket)
-{
-  g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, advise, n->notify_type, n->mask,
-                 n->old_state, n->new_state, n->sequence, ticket);
-}
-
 static void
 emit_notification (OsProfile *self,
                    OsAdvise *advise,
@@ -305,7 +303,9 @@ emit_notification (OsProfile *self,
   /* Whoever hears it may remove the advise meanwhile. */
   g_autoptr (OsAdvise) held = os_advise_ref (advise);
 
-  os_manager_deliver (self->manager, self, advise, &n, ticket);
+  if (!os_registry_deliver (self->registry, advise, &n, ticket))
+    g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, advise, n.notify_type, n.mask,
+                   n.old_state, n.new_state, n.sequence, ticket);
 }
 
 static void
@@ -325,7 +325,7 @@ on_notify_timeout (gpointer user_data)
       advise->awaiting = FALSE;
       g_debug ("Profile '%s': advise %u of %s did not answer notification %u in %u ms", self->name,
                advise->token, os_advise_get_owner (advise), t->phase,
-               os_manager_get_limits (self->manager)->notify_timeout_ms);
+               self->limits->notify_timeout_ms);
       os_client_phase_timed_out (advise->client);
     }
   t->sending = FALSE;
@@ -391,14 +391,13 @@ send_slice (OsProfile *self)
   if (t->next < t->subscribers->len)
     {
       self->unwritten++;
-      os_manager_when_sent (self->manager, on_slice_written, g_object_ref (self));
+      os_registry_when_sent (self->registry, on_slice_written, g_object_ref (self));
       go_on (self);
       return;
     }
   t->sending = FALSE;
   if (t->n_awaiting > 0)
-    os_timeout_add_fair (&t->timeout_id, os_manager_get_limits (self->manager)->notify_timeout_ms,
-                         on_notify_timeout, self);
+    os_timeout_add_fair (&t->timeout_id, self->limits->notify_timeout_ms, on_notify_timeout, self);
   advance (self);
 }
 
@@ -473,7 +472,7 @@ commit_written (gpointer user_data, const GError *error)
       g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved and "
                  "was not made: %s",
                  self->name, t->sequence, os_state_to_string (t->new_state), error->message);
-      os_manager_set_disk_error (&t->save_error, what, error);
+      os_set_disk_error (&t->save_error, what, error);
       send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_DONE);
       return;
     }
@@ -485,7 +484,7 @@ commit_written (gpointer user_data, const GError *error)
     g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved: %s; "
                "made in memory, to be saved when the disk allows",
                self->name, t->sequence, os_state_to_string (t->new_state), error->message);
-    os_manager_note_unsaved (self->manager, what, error);
+    os_changes_note_unsaved (self->changes, what, error);
   }
   apply_state (self, t->new_state, t->sequence);
   send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE);
@@ -503,8 +502,7 @@ commit (OsProfile *self)
   t->phase = 0;
   g_debug ("Profile '%s': committing %s, sequence %" G_GUINT64_FORMAT, self->name,
            os_state_to_string (t->new_state), t->sequence);
-  os_manager_record_change (self->manager, OS_CHANGE_STATE, record, commit_written,
-                            g_object_ref (self));
+  os_changes_record (self->changes, OS_CHANGE_STATE, record, commit_written, g_object_ref (self));
 }
 
 /* Moves the transition on once its phase has nothing left to wait for. */
@@ -703,8 +701,8 @@ os_profile_advise_as (OsProfile *self,
 
   if (!os_validate_advise (flags, callback_type, callback, advise_types, state_mask, error))
     return 0;
-  advise = os_manager_add_advise (self->manager, self, owner, uid, 0, client_token,
-                                  by_signal ? NULL : callback, state_mask, error);
+  advise = os_registry_add (self->registry, self, owner, uid, 0, client_token,
+                            by_signal ? NULL : callback, state_mask, error);
   if (advise == NULL)
     return 0;
   link_advise (self, advise);
@@ -715,8 +713,8 @@ gboolean
 os_profile_restore_advise (OsProfile *self, const OsAdviseRecord *record, GError **error)
 {
   OsAdvise *advise =
-      os_manager_add_advise (self->manager, self, record->owner, OS_UID_UNKNOWN, record->token,
-                             record->client_token, record->callback, record->state_mask, error);
+      os_registry_add (self->registry, self, record->owner, OS_UID_UNKNOWN, record->token,
+                       record->client_token, record->callback, record->state_mask, error);
 
   if (advise == NULL)
     return FALSE;
@@ -737,10 +735,10 @@ os_profile_unadvise (
     }
   /* MAPI's Unadvise succeeds for a token it does not know; ours also for one that is
    * another client's or another object's, so that nobody can remove another's advise. */
-  advise = os_manager_lookup_advise (self->manager, advise_token);
+  advise = os_registry_lookup (self->registry, advise_token);
   if (advise != NULL && advise->profile == self &&
       g_strcmp0 (os_advise_get_owner (advise), owner) == 0)
-    os_manager_remove_advise (self->manager, advise);
+    os_registry_remove (self->registry, advise);
   return TRUE;
 }
 
@@ -791,7 +789,7 @@ os_profile_drop_advise (OsProfile *self, OsAdvise *advise, const char *reason)
   why = os_log_excerpt (reason);
   g_message ("Profile '%s': removing advise %u of %s: its callback %s failed: %s", self->name,
              advise->token, os_advise_get_owner (advise), callback, why);
-  os_manager_remove_advise (self->manager, advise);
+  os_registry_remove (self->registry, advise);
 }
 
 static void
@@ -807,7 +805,7 @@ capabilities_written (gpointer user_data, const GError *error)
           g_strdup_printf ("the capabilities 0x%x of profile '%s'", capabilities, self->name);
       GError *failure = NULL;
 
-      os_manager_set_disk_error (&failure, what, error);
+      os_set_disk_error (&failure, what, error);
       g_task_return_error (task, failure);
       return;
     }
@@ -843,8 +841,8 @@ os_profile_set_capabilities_async (OsProfile *self,
     }
   g_task_set_task_data (task, GUINT_TO_POINTER (capabilities), NULL);
   record = os_profile_record_new (self->name, capabilities, self->state, self->sequence);
-  os_manager_record_change (self->manager, OS_CHANGE_CAPABILITIES, record, capabilities_written,
-                            g_steal_pointer (&task));
+  os_changes_record (self->changes, OS_CHANGE_CAPABILITIES, record, capabilities_written,
+                     g_steal_pointer (&task));
 }
 
 gboolean
