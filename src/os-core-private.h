@@ -8,6 +8,8 @@
  *   OsManager (os-manager.c): the profiles, their creation and removal, idleness; it owns
  *     the units below and hands them the profiles' functions (OsAdviseHooks).
  *   OsProfile (os-profile.c): one profile's state, its advises, its transitions.
+ *   OsFanOut (os-fan-out.c): a transition's phases to the profile's subscribers; tells its
+ *     profile each notification to deliver, and that a phase may be over (its two functions).
  *   OsRegistry (os-registry.c): the token index of the advises, their clients and users,
  *     what carries notifications, the journal; tells a profile that an advise was removed
  *     (OsAdviseHooks.forget).
