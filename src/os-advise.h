@@ -11,8 +11,8 @@ typedef struct _OsProfile OsProfile;
 typedef struct _OsClient OsClient;
 
 /* One advise: a subscription of one client to one profile's state changes. Its client
- * owns it (os-client.h); the manager's token index and the profile's list only find it;
- * a transition holds more references while it notifies, which is why an advise knows
+ * owns it (os-client.h); the token index (os-registry.h) and the profile's list only find it;
+ * a notification on its way holds one more reference, which is why an advise knows
  * whether it has been removed. */
 typedef struct _OsAdvise
 {
@@ -28,6 +28,22 @@ typedef struct _OsAdvise
   GList profile_link;
   GList client_link;
 } OsAdvise;
+
+/* What becomes of an advise, told to its profile by the units below it (OsClient,
+ * OsRegistry, which call no function of the profile's): OsManager hands them the profile's
+ * functions. */
+typedef struct
+{
+  const char *(*get_name) (OsProfile *profile);
+  /* @advise was removed (Unadvise, its client left or was cut off, its profile went). */
+  void (*forget) (OsProfile *profile, OsAdvise *advise);
+  /* Its client answered the notification of @ticket, or never will: wait no more. */
+  void (*replied) (OsProfile *profile, OsAdvise *advise, guint ticket);
+  /* Whether the transition still waits for the reply to the notification of @ticket. */
+  gboolean (*awaits_reply) (OsProfile *profile, OsAdvise *advise, guint ticket);
+  /* Its callback failed: it goes, and @reason goes to the log. */
+  void (*drop) (OsProfile *profile, OsAdvise *advise, const char *reason);
+} OsAdviseHooks;
 
 OsAdvise *os_advise_ref (OsAdvise *advise);
 void os_advise_unref (OsAdvise *advise);

@@ -3,21 +3,23 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "offline-state.h"
-#include "os-core-private.h"
+#include "os-client.h"
 #include "os-error.h"
 #include "os-timeout.h"
 
 struct _OsNote
 {
   OsClient *client; /* a reference */
-  guint token;      /* of the advise; 0 for a ping */
+  OsAdvise *advise; /* a reference; NULL for a ping */
   guint ticket;
+  guint covers; /* a ping: the signals its answer confirms */
   OsNotification n;
   gint64 since_us; /* queued at, then sent at */
   gboolean is_call;
   gboolean refused; /* once by the bus already: a second refusal loses it */
-  guint covers;     /* a ping: the signals its answer confirms */
   GList link;
 };
 
@@ -27,15 +29,68 @@ struct _OsNote
 
 static void arm_deadline (OsClient *client);
 static void maybe_ping (OsClient *client);
+static void pump (OsClient *client);
+static void detach (OsClient *client);
+
+OsAdvise *
+os_advise_ref (OsAdvise *advise)
+{
+  g_ref_count_inc (&advise->ref);
+  return advise;
+}
+
+void
+os_advise_unref (OsAdvise *advise)
+{
+  if (g_ref_count_dec (&advise->ref))
+    {
+      g_free (advise->callback);
+      g_free (advise);
+    }
+}
+
+const char *
+os_advise_get_owner (const OsAdvise *advise)
+{
+  return advise->client != NULL ? advise->client->name : NULL;
+}
+
+void
+os_client_hub_init (OsClientHub *hub,
+                    const OsLimits *limits,
+                    const OsAdviseHooks *hooks,
+                    void (*expired) (OsClient *client, gpointer data),
+                    gpointer data)
+{
+  hub->limits = limits;
+  hub->hooks = hooks;
+  os_notify_window_init (&hub->window, limits->max_notify_calls);
+  g_queue_init (&hub->waiting);
+  g_queue_init (&hub->clients);
+  hub->expired = expired;
+  hub->data = data;
+}
+
+void
+os_client_hub_clear (OsClientHub *hub)
+{
+  GList *link;
+
+  g_queue_clear_full (&hub->waiting, (GDestroyNotify) os_client_unref);
+  while ((link = g_queue_pop_head_link (&hub->clients)) != NULL)
+    detach (link->data);
+}
 
 OsClient *
-os_client_new (OsManager *manager, const char *name)
+os_client_new (OsClientHub *hub, const char *name)
 {
   OsClient *client = g_new0 (OsClient, 1);
 
   g_ref_count_init (&client->ref);
-  client->manager = manager;
+  client->hub = hub;
   client->name = g_strdup (name);
+  client->hub_link.data = client;
+  g_queue_push_tail_link (&hub->clients, &client->hub_link);
   return client;
 }
 
@@ -51,8 +106,8 @@ os_client_unref (OsClient *client)
 {
   if (!g_ref_count_dec (&client->ref))
     return;
-  if (client->manager != NULL)
-    os_manager_client_freed (client->manager, client);
+  if (client->hub != NULL)
+    g_queue_unlink (&client->hub->clients, &client->hub_link);
   g_clear_handle_id (&client->deadline_id, g_source_remove);
   g_clear_handle_id (&client->grace_id, g_source_remove);
   g_assert (g_queue_is_empty (&client->advises));
@@ -65,16 +120,65 @@ os_client_unref (OsClient *client)
 static const OsLimits *
 limits_of (OsClient *client)
 {
-  return os_manager_get_limits (client->manager);
+  return client->hub->limits;
+}
+
+static gsize
+path_bytes_of (const OsAdvise *advise)
+{
+  return advise->callback != NULL ? strlen (advise->callback) : 0;
+}
+
+void
+os_client_add_advise (OsClient *client, OsAdvise *advise)
+{
+  gsize path_bytes = path_bytes_of (advise);
+
+  advise->client = client;
+  advise->client_link.data = advise;
+  g_queue_push_tail_link (&client->advises, &advise->client_link);
+  client->path_bytes += path_bytes;
+  if (client->user != NULL)
+    {
+      client->user->advises++;
+      client->user->path_bytes += path_bytes;
+    }
+}
+
+gboolean
+os_client_remove_advise (OsClient *client, OsAdvise *advise)
+{
+  gsize path_bytes = path_bytes_of (advise);
+
+  g_queue_unlink (&client->advises, &advise->client_link);
+  os_advise_unref (advise); /* the client's */
+  client->path_bytes -= path_bytes;
+  if (client->user != NULL)
+    {
+      client->user->advises--;
+      client->user->path_bytes -= path_bytes;
+    }
+  advise->client = NULL;
+  return g_queue_is_empty (&client->advises);
+}
+
+void
+os_client_set_user (OsClient *client, OsUser *user)
+{
+  user->advises += client->advises.length;
+  user->path_bytes += client->path_bytes;
+  user->in_bus += client->in_bus;
+  user->calls += client->calls;
+  client->user = user;
 }
 
 static OsNote *
-note_new (OsClient *client, guint token, guint ticket, gboolean is_call)
+note_new (OsClient *client, OsAdvise *advise, guint ticket, gboolean is_call)
 {
   OsNote *note = g_new0 (OsNote, 1);
 
   note->client = os_client_ref (client);
-  note->token = token;
+  note->advise = advise != NULL ? os_advise_ref (advise) : NULL;
   note->ticket = ticket;
   note->is_call = is_call;
   note->since_us = g_get_monotonic_time ();
@@ -85,20 +189,20 @@ note_new (OsClient *client, guint token, guint ticket, gboolean is_call)
 static void
 note_free (OsNote *note)
 {
+  g_clear_pointer (&note->advise, os_advise_unref);
   os_client_unref (note->client);
   g_free (note);
 }
 
+/* The advise @note is for, unless it has been removed meanwhile. */
 static OsAdvise *
 advise_of (OsNote *note)
 {
-  OsManager *manager = note->client->manager;
-  OsAdvise *advise;
+  OsAdvise *advise = note->advise;
 
-  if (manager == NULL || note->token == 0)
+  if (note->client->hub == NULL || advise == NULL || advise->removed)
     return NULL;
-  advise = os_manager_lookup_advise (manager, note->token);
-  return advise != NULL && advise->client == note->client ? advise : NULL;
+  return advise;
 }
 
 /* The transition waits no more for @note's answer. */
@@ -108,7 +212,7 @@ release (OsNote *note)
   OsAdvise *advise = advise_of (note);
 
   if (advise != NULL && note->ticket != 0)
-    os_profile_callback_replied (advise->profile, advise, note->ticket);
+    note->client->hub->hooks->replied (advise->profile, advise, note->ticket);
 }
 
 static void
@@ -154,12 +258,12 @@ on_grace_over (gpointer user_data)
 {
   OsClient *client = user_data;
 
-  if (client->manager == NULL || !client->cut_off)
+  if (client->hub == NULL || !client->cut_off)
     return;
   g_message ("Removing the %u advises of %s: it took no notifications for %u ms after it was "
              "cut off",
              client->advises.length, client->name, limits_of (client)->cut_off_grace_ms);
-  os_manager_remove_client_advises (client->manager, client);
+  client->hub->expired (client, client->hub->data);
 }
 
 /* See os-client.h: nothing more is sent, nothing waits for it. */
@@ -223,8 +327,8 @@ wake_user (OsUser *user, const OsLimits *limits)
       g_autoptr (OsClient) client = g_queue_pop_head (&user->waiting);
 
       client->waits_for_user = FALSE;
-      if (client->manager != NULL && client->user == user)
-        os_client_pump (client);
+      if (client->hub != NULL && client->user == user)
+        pump (client);
     }
   user->waking = FALSE;
 }
@@ -236,18 +340,74 @@ os_user_free (OsUser *user)
   g_free (user);
 }
 
+/* The room for calls in flight toward clients (Notify, Peer.Ping), which the bus counts
+ * against the daemon's connection: a client takes some or waits in line for it. */
+
+static void
+wait_for_room (OsClient *client)
+{
+  if (client->waits_for_room)
+    return;
+  client->waits_for_room = TRUE;
+  g_queue_push_tail (&client->hub->waiting, os_client_ref (client));
+}
+
 static gboolean
 take_slot (OsClient *client)
 {
+  OsClientHub *hub = client->hub;
+
   if (client->granted)
     {
       client->granted = FALSE;
       return TRUE;
     }
-  return os_manager_take_call_slot (client->manager, client);
+  if (hub->calls_in_flight < hub->window.size && g_queue_is_empty (&hub->waiting))
+    {
+      hub->calls_in_flight++;
+      return TRUE;
+    }
+  wait_for_room (client);
+  return FALSE;
 }
 
-/* Whether the client's and its user's budgets, then the manager's room for calls in
+/* Each client in line gets its turn, oldest first, while there is room; one that is still
+ * held back (by its user's budget) goes to the end of the line. */
+static void
+wake_waiting (OsClientHub *hub)
+{
+  guint turns = hub->waiting.length;
+
+  if (hub->waking)
+    return;
+  hub->waking = TRUE;
+  while (turns-- > 0 && hub->calls_in_flight < hub->window.size &&
+         !g_queue_is_empty (&hub->waiting))
+    {
+      g_autoptr (OsClient) client = g_queue_pop_head (&hub->waiting);
+
+      client->waits_for_room = FALSE;
+      if (client->hub == NULL)
+        continue;
+      hub->calls_in_flight++;
+      client->granted = TRUE;
+      pump (client);
+    }
+  hub->waking = FALSE;
+}
+
+static void
+return_slot (OsClientHub *hub, gboolean refused_by_bus, gboolean answered)
+{
+  hub->calls_in_flight--;
+  if (refused_by_bus)
+    os_notify_window_refused (&hub->window, hub->calls_in_flight);
+  else if (answered)
+    os_notify_window_answered (&hub->window);
+  wake_waiting (hub);
+}
+
+/* Whether the client's and its user's budgets, then the hub's room for calls in
  * flight, let @note go now. */
 static gboolean
 can_send (OsClient *client, OsNote *note)
@@ -277,17 +437,18 @@ can_send (OsClient *client, OsNote *note)
 static void
 send_note (OsClient *client, OsNote *note)
 {
-  void *data;
-  const OsTransport *transport = os_manager_get_transport (client->manager, &data);
+  OsClientHub *hub = client->hub;
+  const OsTransport *transport = hub->transport;
+  void *data = hub->transport_data;
   OsAdvise *advise = advise_of (note);
 
   /* Removed while it waited, or its phase moved on (its time-out ended): sent late, a
    * START could come after the STATECHANGE, or in the next transition. */
   if (advise == NULL || (note->is_call && note->ticket != 0 &&
-                         !os_profile_awaits_reply (advise->profile, advise, note->ticket)))
+                         !hub->hooks->awaits_reply (advise->profile, advise, note->ticket)))
     {
       if (note->is_call)
-        os_manager_return_call_slot (client->manager, FALSE, FALSE);
+        return_slot (hub, FALSE, FALSE);
       note_free (note);
       return;
     }
@@ -308,16 +469,15 @@ send_note (OsClient *client, OsNote *note)
 static void
 send_ping (OsClient *client)
 {
-  void *data;
-  const OsTransport *transport = os_manager_get_transport (client->manager, &data);
-  OsNote *note = note_new (client, 0, 0, TRUE);
+  const OsTransport *transport = client->hub->transport;
+  OsNote *note = note_new (client, NULL, 0, TRUE);
 
   note->covers = client->unpinged;
   client->unpinged = 0;
   client->ping_out = TRUE;
   charge (client, 0, 1);
   g_queue_push_tail_link (&client->awaiting, &note->link);
-  transport->send_ping (data, client, note);
+  transport->send_ping (client->hub->transport_data, client, note);
 }
 
 /* A ping goes after signals once enough of them await one, or when the budget of
@@ -337,28 +497,29 @@ maybe_ping (OsClient *client)
   send_ping (client);
 }
 
-void
-os_client_pump (OsClient *client)
+/* Sends what the budgets allow of @client's queue. */
+static void
+pump (OsClient *client)
 {
   g_autoptr (OsClient) held = os_client_ref (client);
   OsNote *note;
 
-  if (client->manager == NULL)
+  if (client->hub == NULL)
     return;
   while (!client->cut_off && (note = g_queue_peek_head (&client->outbox)) != NULL &&
          can_send (client, note))
     {
       g_queue_pop_head_link (&client->outbox);
       send_note (client, note);
-      if (client->manager == NULL)
+      if (client->hub == NULL)
         return;
     }
   maybe_ping (client);
   arm_deadline (client);
-  if (client->granted && client->manager != NULL)
+  if (client->granted && client->hub != NULL)
     {
       client->granted = FALSE;
-      os_manager_return_call_slot (client->manager, FALSE, FALSE);
+      return_slot (client->hub, FALSE, FALSE);
     }
 }
 
@@ -367,9 +528,9 @@ os_client_post (OsClient *client, OsAdvise *advise, const OsNotification *n, gui
 {
   OsNote *note;
 
-  if (client->manager == NULL || client->cut_off)
+  if (client->hub == NULL || client->cut_off)
     return;
-  note = note_new (client, advise->token, ticket, os_advise_is_callback (advise));
+  note = note_new (client, advise, ticket, os_advise_is_callback (advise));
   note->n = *n;
   if (client->outbox.length >= limits_of (client)->max_queued_per_connection)
     {
@@ -378,7 +539,7 @@ os_client_post (OsClient *client, OsAdvise *advise, const OsNotification *n, gui
       return;
     }
   g_queue_push_tail_link (&client->outbox, &note->link);
-  os_client_pump (client);
+  pump (client);
 }
 
 void
@@ -386,7 +547,7 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
 {
   OsClient *client = note->client;
   g_autoptr (OsClient) held = os_client_ref (client);
-  gboolean ping = note->token == 0;
+  gboolean ping = note->advise == NULL;
 
   if (answer != OS_ANSWER_TAKEN &&
       !g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
@@ -404,13 +565,12 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
   refund (client, ping ? note->covers : 1, 1);
   if (ping)
     client->ping_out = FALSE;
-  if (client->manager == NULL)
+  if (client->hub == NULL)
     {
       note_free (note);
       return;
     }
-  os_manager_return_call_slot (client->manager, answer == OS_ANSWER_REFUSED,
-                               answer == OS_ANSWER_TAKEN);
+  return_slot (client->hub, answer == OS_ANSWER_REFUSED, answer == OS_ANSWER_TAKEN);
   if (ping && answer == OS_ANSWER_REFUSED)
     {
       /* Still unconfirmed: the next ping covers them. */
@@ -429,15 +589,15 @@ os_note_answered (OsNote *note, OsAnswer answer, const char *reason)
       OsAdvise *advise = advise_of (note);
 
       if (answer == OS_ANSWER_FAILED && advise != NULL)
-        os_profile_drop_advise (advise->profile, advise, reason);
+        client->hub->hooks->drop (advise->profile, advise, reason);
       else
         release (note);
       note_free (note);
     }
-  if (client->manager == NULL)
+  if (client->hub == NULL)
     return;
   maybe_forgive (client);
-  os_client_pump (client);
+  pump (client);
   wake_user (client->user, limits_of (client));
 }
 
@@ -459,7 +619,7 @@ oldest_owed (OsClient *client)
 
   if (sent != NULL)
     oldest = sent->since_us;
-  /* A queue held back by the room of its user or of the manager, which other connections
+  /* A queue held back by the room of its user or of the hub, which other connections
    * fill, is no fault of this connection's. */
   if (queued != NULL && own_budget_full (client))
     oldest = MIN (oldest, queued->since_us);
@@ -513,8 +673,9 @@ os_client_forget (OsClient *client)
   drop_outbox (client);
 }
 
-void
-os_client_detach (OsClient *client)
+/* The hub is going: @client lets go of it and of its user. */
+static void
+detach (OsClient *client)
 {
   g_clear_handle_id (&client->deadline_id, g_source_remove);
   g_clear_handle_id (&client->grace_id, g_source_remove);
@@ -526,7 +687,7 @@ os_client_detach (OsClient *client)
       os_client_unref (client);
     }
   /* What is still in the bus is no longer its user's: the user's record goes with the
-   * manager, and the answers may come after. */
+   * hub's owner, and the answers may come after. */
   if (client->user != NULL)
     {
       client->user->in_bus -= client->in_bus;
@@ -535,7 +696,7 @@ os_client_detach (OsClient *client)
       client->user->path_bytes -= client->path_bytes;
       client->user = NULL;
     }
-  client->manager = NULL;
+  client->hub = NULL;
 }
 
 void
@@ -546,7 +707,7 @@ os_client_phase_timed_out (OsClient *client)
   OsNote *oldest;
   gint64 waited_us;
 
-  if (client->manager == NULL || client->forgotten || g_queue_is_empty (&client->awaiting))
+  if (client->hub == NULL || client->forgotten || g_queue_is_empty (&client->awaiting))
     return;
   /* Only a call that had the whole time-out: one sent late in the phase, when room came,
    * has its own deadline. The phase's timer and the call's sending are a moment apart. */
@@ -562,7 +723,7 @@ os_client_phase_timed_out (OsClient *client)
 gboolean
 os_client_takes_notifications (OsClient *client)
 {
-  return client->manager != NULL && !client->cut_off;
+  return client->hub != NULL && !client->cut_off;
 }
 
 gboolean
@@ -603,10 +764,4 @@ os_client_check_advise (OsClient *client, gsize path_bytes, GError **error)
       return FALSE;
     }
   return TRUE;
-}
-
-const char *
-os_advise_get_owner (const OsAdvise *advise)
-{
-  return advise->client != NULL ? advise->client->name : NULL;
 }

@@ -3,8 +3,11 @@
  *
  * One client connection, known by its unique name: the one owner of what that client made
  * (its advises), of its queue of notifications, and of its budgets. Profiles, transitions
- * and the manager's token index only look its advises up. Every limit that a client could
+ * and the token index (OsRegistry) only look its advises up. Every limit that a client could
  * spend for another is counted here, per connection and per Unix user (OsUser).
+ *
+ * It calls nothing above it: what it has to tell goes through its hub (OsClientHub, below),
+ * the profile's functions that its owner gave (OsAdviseHooks) and the hub's @expired.
  *
  * Delivery. A notification for one of its advises goes through os_client_post(): a signal
  * is sent at once, a Notify call when the budgets allow (calls in flight per connection,
@@ -22,12 +25,12 @@
 #include <gio/gio.h>
 
 #include "os-advise.h"
+#include "os-limits.h"
+#include "os-notify-window.h"
 
 G_BEGIN_DECLS
 
 #define OS_UID_UNKNOWN G_MAXUINT
-
-typedef struct _OsManager OsManager;
 
 /* What one Unix user's connections hold together. */
 typedef struct
@@ -75,10 +78,38 @@ typedef struct
   void (*when_sent) (gpointer data, GSourceOnceFunc func, gpointer user_data);
 } OsTransport;
 
+/* What the clients of one OsRegistry share, which owns it: the limits, the functions of their
+ * advises' profiles, what carries their notifications, the room for calls in flight toward
+ * them all (the bus counts those against the daemon's connection), and every client alive.
+ * A client tells its owner through @expired alone. */
+typedef struct
+{
+  const OsLimits *limits;
+  const OsAdviseHooks *hooks;
+  const OsTransport *transport; /* NULL: notifications are the profiles' signals */
+  gpointer transport_data;
+  OsNotifyWindow window; /* the room for calls in flight toward clients */
+  guint calls_in_flight;
+  GQueue waiting; /* OsClient (a reference each) in line for room */
+  gboolean waking;
+  GQueue clients; /* every OsClient alive: holding advises, or still owed answers */
+  /* @client was cut off and did not come back in time: its advises go. */
+  void (*expired) (OsClient *client, gpointer data);
+  gpointer data;
+} OsClientHub;
+
+void os_client_hub_init (OsClientHub *hub,
+                         const OsLimits *limits,
+                         const OsAdviseHooks *hooks,
+                         void (*expired) (OsClient *client, gpointer data),
+                         gpointer data);
+/* The owner is going: every client lets go of the hub and of its user. */
+void os_client_hub_clear (OsClientHub *hub);
+
 struct _OsClient
 {
   grefcount ref;
-  OsManager *manager; /* not a reference; NULL once the manager let go of it */
+  OsClientHub *hub; /* not a reference; NULL once the hub let go of it */
   char *name;
   OsUser *user; /* NULL while its Unix user is not known */
   GQueue advises;
@@ -90,24 +121,30 @@ struct _OsClient
   guint unpinged;  /* signals sent since the last ping */
   gboolean ping_out;
   gboolean cut_off;
-  gboolean waits_for_room; /* in the manager's line for a call in flight */
+  gboolean waits_for_room; /* in the hub's line for a call in flight */
   gboolean waits_for_user; /* in its user's line */
-  gboolean granted;        /* the manager gave it room for one call */
+  gboolean granted;        /* the hub gave it room for one call */
   gboolean forgotten;      /* it holds no advises: only answers are awaited */
   guint deadline_id;
   guint grace_id;
+  GList hub_link; /* in the hub's clients */
 };
 
-OsClient *os_client_new (OsManager *manager, const char *name);
+OsClient *os_client_new (OsClientHub *hub, const char *name);
 OsClient *os_client_ref (OsClient *client);
 void os_client_unref (OsClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsClient, os_client_unref)
 
+/* @advise, new, is @client's: its budgets count it from now on. */
+void os_client_add_advise (OsClient *client, OsAdvise *advise);
+/* @advise, removed, is @client's no more; TRUE when it was its last. */
+gboolean os_client_remove_advise (OsClient *client, OsAdvise *advise);
+/* @client's Unix user, once known: what it holds counts for @user from now on. */
+void os_client_set_user (OsClient *client, OsUser *user);
+
 /* @client holds no advise any more: nothing more is sent, its queue is dropped; it lives
  * on while answers are owed. */
 void os_client_forget (OsClient *client);
-/* The manager is going: @client lets go of it and of its user. */
-void os_client_detach (OsClient *client);
 
 /* A transition's phase waited for @client past the notify time-out: cut off if a call it
  * was sent is still unanswered (not if its notifications only waited for room). */
@@ -123,10 +160,7 @@ void os_client_post (OsClient *client, OsAdvise *advise, const OsNotification *n
 /* The answer to a call or ping that the transport sent; @reason says why it failed. */
 void os_note_answered (OsNote *note, OsAnswer answer, const char *reason);
 
-/* Room for more of the manager's calls in flight: every client waiting for it tries. */
-void os_client_pump (OsClient *client);
-
-/* Frees a user's record (the manager's, at its end). */
+/* Frees a user's record (its owner's, at its end). */
 void os_user_free (OsUser *user);
 
 /* Whether @client's budgets take one more advise with a callback path of @path_bytes. */

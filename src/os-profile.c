@@ -6,31 +6,18 @@
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-error.h"
-#include "os-store.h"
-#include "os-timeout.h"
+#include "os-fan-out.h"
+#include "os-profile.h"
 #include "os-validate.h"
 
-/* Subscribers notified in one go (one main-loop iteration) of a phase. */
-#define PHASE_SLICE 256
-/* Slices sent and not yet written that a phase lets be: two, so that GDBus's thread writes
- * one while the main loop makes the next. */
-#define SLICES_UNWRITTEN 2
-
 /* One transition (the D-Bus reference, OfflineMgr: the interface's description and
- * SetCurrentState). */
+ * SetCurrentState). Its phases reach the subscribers through the fan-out. */
 typedef struct
 {
   guint old_state;
   guint new_state;
   guint64 sequence;
-  GArray *subscribers; /* advise tokens: an advise removed meanwhile is looked up in vain */
-  guint phase;         /* the notify type being delivered; 0 while committing */
-  guint ticket;        /* of the phase: replies to an earlier phase do not count */
-  guint n_awaiting;    /* callback replies the phase still waits for */
-  gboolean sending;
-  guint next;     /* the subscriber the phase goes on with (see send_slice()) */
-  guint slice_id; /* the next slice, from an idle */
-  guint timeout_id;
+  guint phase; /* the notify type being delivered; 0 while committing */
   guint delay_id;
   GPtrArray *waiters; /* GTasks of BLOCK callers */
   GError *save_error; /* the commit is in memory, but not on disk */
@@ -40,7 +27,9 @@ struct _OsProfile
 {
   GObject parent_instance;
 
-  OsManager *manager; /* not a reference: the manager owns its profiles */
+  OsRegistry *registry; /* not a reference: the manager owns it, and its profiles */
+  OsChanges *changes;   /* not a reference, either */
+  OsFanOut *fan_out;
   char *name;
   guint state;
   guint capabilities;
@@ -48,8 +37,6 @@ struct _OsProfile
   guint transition_delay;
   GQueue advises;
   Transition *transition;
-  guint last_ticket;
-  guint unwritten;   /* slices the transport has not said are written */
   gboolean removing; /* its removal is being written */
 };
 
@@ -79,31 +66,18 @@ static guint signals[N_SIGNALS];
 
 static void advance (OsProfile *self);
 
-static OsAdvise *
-subscriber (OsProfile *self, guint i)
+/* The transition is over: from here on, nothing is sent or awaited. */
+static Transition *
+take_transition (OsProfile *self)
 {
-  Transition *t = self->transition;
-  OsAdvise *advise =
-      os_manager_lookup_advise (self->manager, g_array_index (t->subscribers, guint, i));
-
-  return advise != NULL && advise->profile == self ? advise : NULL;
+  os_fan_out_end (self->fan_out);
+  return g_steal_pointer (&self->transition);
 }
 
 static void
-transition_free (OsProfile *self, Transition *t)
+transition_free (Transition *t)
 {
-  g_clear_handle_id (&t->timeout_id, g_source_remove);
   g_clear_handle_id (&t->delay_id, g_source_remove);
-  g_clear_handle_id (&t->slice_id, g_source_remove);
-  for (guint i = 0; i < t->subscribers->len; i++)
-    {
-      OsAdvise *advise =
-          os_manager_lookup_advise (self->manager, g_array_index (t->subscribers, guint, i));
-
-      if (advise != NULL)
-        advise->awaiting = FALSE;
-    }
-  g_array_unref (t->subscribers);
   g_ptr_array_unref (t->waiters);
   g_clear_error (&t->save_error);
   g_free (t);
@@ -113,14 +87,14 @@ static void
 os_profile_dispose (GObject *object)
 {
   OsProfile *self = OS_PROFILE (object);
-  Transition *t = g_steal_pointer (&self->transition);
+  Transition *t = take_transition (self);
 
   if (t != NULL)
     {
       for (guint i = 0; i < t->waiters->len; i++)
         g_task_return_new_error (g_ptr_array_index (t->waiters, i), G_IO_ERROR, G_IO_ERROR_CLOSED,
                                  "the service is shutting down");
-      transition_free (self, t);
+      transition_free (t);
     }
   G_OBJECT_CLASS (os_profile_parent_class)->dispose (object);
 }
@@ -130,6 +104,7 @@ os_profile_finalize (GObject *object)
 {
   OsProfile *self = OS_PROFILE (object);
 
+  g_clear_object (&self->fan_out);
   g_assert (g_queue_is_empty (&self->advises));
   g_free (self->name);
   G_OBJECT_CLASS (os_profile_parent_class)->finalize (object);
@@ -200,13 +175,23 @@ os_profile_init (OsProfile *self)
   g_queue_init (&self->advises);
 }
 
+static void deliver (OsProfile *self, OsAdvise *advise, const OsNotification *n, guint ticket);
+
 OsProfile *
-os_profile_new (
-    OsManager *manager, const char *name, guint capabilities, guint state, guint64 sequence)
+os_profile_new (OsRegistry *registry,
+                OsChanges *changes,
+                const OsLimits *limits,
+                const char *name,
+                guint capabilities,
+                guint state,
+                guint64 sequence)
 {
   OsProfile *self = g_object_new (OS_TYPE_PROFILE, NULL);
 
-  self->manager = manager;
+  self->registry = registry;
+  self->changes = changes;
+  self->fan_out =
+      os_fan_out_new (registry, self, name, limits->notify_timeout_ms, deliver, advance);
   self->name = g_strdup (name);
   self->capabilities = capabilities;
   self->state = state;
@@ -256,151 +241,29 @@ os_profile_get_transition_delay (OsProfile *self)
   return self->transition_delay;
 }
 
-static guint
-next_ticket (OsProfile *self)
-{
-  if (++self->last_ticket == 0)
-    self->last_ticket = 1;
-  return self->last_ticket;
-}
-
-void
-os_profile_emit_notification (OsProfile *self,
-                              OsAdvise *advise,
-                              const OsNotification *n,
-                              guint ticket)
-{
-  g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, advise, n->notify_type, n->mask,
-                 n->old_state, n->new_state, n->sequence, ticket);
-}
-
+/* What the fan-out and the emulation have to tell a subscriber. */
 static void
-emit_notification (OsProfile *self,
-                   OsAdvise *advise,
-                   guint notify_type,
-                   guint mask,
-                   guint old_state,
-                   guint new_state,
-                   guint64 sequence,
-                   guint ticket)
+deliver (OsProfile *self, OsAdvise *advise, const OsNotification *n, guint ticket)
 {
-  OsNotification n = { notify_type, advise->client_token, mask, old_state, new_state, sequence };
   /* Whoever hears it may remove the advise meanwhile. */
   g_autoptr (OsAdvise) held = os_advise_ref (advise);
 
-  os_manager_deliver (self->manager, self, advise, &n, ticket);
-}
-
-static void
-on_notify_timeout (gpointer user_data)
-{
-  OsProfile *self = user_data;
-  Transition *t = self->transition;
-
-  /* Cutting a client off releases its other advises: nothing moves on before the end. */
-  t->sending = TRUE;
-  for (guint i = 0; i < t->subscribers->len; i++)
-    {
-      OsAdvise *advise = subscriber (self, i);
-
-      if (advise == NULL || !advise->awaiting)
-        continue;
-      advise->awaiting = FALSE;
-      g_debug ("Profile '%s': advise %u of %s did not answer notification %u in %u ms", self->name,
-               advise->token, os_advise_get_owner (advise), t->phase,
-               os_manager_get_limits (self->manager)->notify_timeout_ms);
-      os_client_phase_timed_out (advise->client);
-    }
-  t->sending = FALSE;
-  t->n_awaiting = 0;
-  advance (self);
-}
-
-static void send_slice (OsProfile *self);
-
-static void
-on_next_slice (gpointer user_data)
-{
-  OsProfile *self = user_data;
-
-  self->transition->slice_id = 0;
-  send_slice (self);
-}
-
-/* Goes on with the phase, unless it is done or a slice is on its way already. */
-static void
-go_on (OsProfile *self)
-{
-  Transition *t = self->transition;
-
-  if (t != NULL && t->sending && t->slice_id == 0 && t->next < t->subscribers->len &&
-      self->unwritten < SLICES_UNWRITTEN)
-    t->slice_id = g_idle_add_once (on_next_slice, self);
-}
-
-static void
-on_slice_written (gpointer user_data)
-{
-  g_autoptr (OsProfile) self = user_data;
-
-  self->unwritten--;
-  go_on (self);
-}
-
-/* Sends the phase to the next PHASE_SLICE subscribers. A big fan-out goes on, from an idle,
- * while at most SLICES_UNWRITTEN slices wait for the transport to write them: calls of
- * other clients are served between two slices, and their replies wait behind two slices at
- * most, not behind every notification of the phase. */
-static void
-send_slice (OsProfile *self)
-{
-  Transition *t = self->transition;
-  guint end = MIN (t->next + PHASE_SLICE, t->subscribers->len);
-
-  for (; t->next < end; t->next++)
-    {
-      OsAdvise *advise = subscriber (self, t->next);
-
-      if (advise == NULL || !os_client_takes_notifications (advise->client))
-        continue;
-      if (os_advise_is_callback (advise))
-        {
-          advise->awaiting = TRUE;
-          t->n_awaiting++;
-        }
-      emit_notification (self, advise, t->phase, MAPIOFFLINE_STATE_OFFLINE_MASK, t->old_state,
-                         t->new_state, t->sequence, t->ticket);
-    }
-  if (t->next < t->subscribers->len)
-    {
-      self->unwritten++;
-      os_manager_when_sent (self->manager, on_slice_written, g_object_ref (self));
-      go_on (self);
-      return;
-    }
-  t->sending = FALSE;
-  if (t->n_awaiting > 0)
-    os_timeout_add_fair (&t->timeout_id, os_manager_get_limits (self->manager)->notify_timeout_ms,
-                         on_notify_timeout, self);
-  advance (self);
+  if (!os_registry_deliver (self->registry, advise, n, ticket))
+    g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, advise, n->notify_type, n->mask,
+                   n->old_state, n->new_state, n->sequence, ticket);
 }
 
 static void
 send_phase (OsProfile *self, guint notify_type)
 {
-  Transition *t = self->transition;
-
-  t->phase = notify_type;
-  t->ticket = next_ticket (self);
-  t->sending = TRUE;
-  t->next = 0;
-  send_slice (self);
+  self->transition->phase = notify_type;
+  os_fan_out_send (self->fan_out, notify_type);
 }
 
 static void
 finish (OsProfile *self)
 {
-  Transition *t = g_steal_pointer (&self->transition);
+  Transition *t = take_transition (self);
 
   g_debug ("Profile '%s': transition %" G_GUINT64_FORMAT " done", self->name, t->sequence);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TRANSITIONING]);
@@ -413,7 +276,7 @@ finish (OsProfile *self)
       else
         g_task_return_boolean (waiter, TRUE);
     }
-  transition_free (self, t);
+  transition_free (t);
 }
 
 static void
@@ -456,7 +319,7 @@ commit_written (gpointer user_data, const GError *error)
       g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved and "
                  "was not made: %s",
                  self->name, t->sequence, os_state_to_string (t->new_state), error->message);
-      os_manager_set_disk_error (&t->save_error, what, error);
+      os_set_disk_error (&t->save_error, what, error);
       send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_DONE);
       return;
     }
@@ -468,7 +331,7 @@ commit_written (gpointer user_data, const GError *error)
     g_warning ("Profile '%s': transition %" G_GUINT64_FORMAT " to %s could not be saved: %s; "
                "made in memory, to be saved when the disk allows",
                self->name, t->sequence, os_state_to_string (t->new_state), error->message);
-    os_manager_note_unsaved (self->manager, what, error);
+    os_changes_note_unsaved (self->changes, what, error);
   }
   apply_state (self, t->new_state, t->sequence);
   send_phase (self, MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE);
@@ -486,8 +349,7 @@ commit (OsProfile *self)
   t->phase = 0;
   g_debug ("Profile '%s': committing %s, sequence %" G_GUINT64_FORMAT, self->name,
            os_state_to_string (t->new_state), t->sequence);
-  os_manager_record_change (self->manager, OS_CHANGE_STATE, record, commit_written,
-                            g_object_ref (self));
+  os_changes_record (self->changes, OS_CHANGE_STATE, record, commit_written, g_object_ref (self));
 }
 
 /* Moves the transition on once its phase has nothing left to wait for. */
@@ -496,9 +358,8 @@ advance (OsProfile *self)
 {
   Transition *t = self->transition;
 
-  if (t == NULL || t->sending || t->phase == 0 || t->n_awaiting > 0 || t->delay_id != 0)
+  if (t == NULL || t->phase == 0 || t->delay_id != 0 || os_fan_out_is_waiting (self->fan_out))
     return;
-  g_clear_handle_id (&t->timeout_id, g_source_remove);
   switch (t->phase)
     {
       case MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE_START:
@@ -532,30 +393,32 @@ is_subscriber (OsProfile *self, OsAdvise *advise, guint new_state)
          (self->capabilities & needed) != 0;
 }
 
-static Transition *
-transition_new (OsProfile *self, guint new_state)
+/* The tokens of the advises that hear a transition to @new_state. */
+static GArray *
+dup_subscribers (OsProfile *self, guint new_state)
 {
-  Transition *t = g_new0 (Transition, 1);
+  GArray *subscribers = g_array_sized_new (FALSE, FALSE, sizeof (guint), self->advises.length);
 
-  t->old_state = self->state;
-  t->new_state = new_state;
-  t->sequence = self->sequence + 1;
-  t->subscribers = g_array_sized_new (FALSE, FALSE, sizeof (guint), self->advises.length);
-  t->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   for (GList *l = self->advises.head; l != NULL; l = l->next)
     if (is_subscriber (self, l->data, new_state))
-      g_array_append_val (t->subscribers, ((OsAdvise *) l->data)->token);
-  return t;
+      g_array_append_val (subscribers, ((OsAdvise *) l->data)->token);
+  return subscribers;
 }
 
 static void
 start_transition (OsProfile *self, guint new_state, GTask *waiter)
 {
-  Transition *t = transition_new (self, new_state);
+  Transition *t = g_new0 (Transition, 1);
+  GArray *subscribers = dup_subscribers (self, new_state);
 
+  t->old_state = self->state;
+  t->new_state = new_state;
+  t->sequence = self->sequence + 1;
+  t->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   g_debug ("Profile '%s': transition %" G_GUINT64_FORMAT " from %s to %s, %u subscribers",
            self->name, t->sequence, os_state_to_string (t->old_state),
-           os_state_to_string (new_state), t->subscribers->len);
+           os_state_to_string (new_state), subscribers->len);
+  os_fan_out_begin (self->fan_out, subscribers, t->old_state, t->new_state, t->sequence);
   self->transition = t;
   if (waiter != NULL)
     g_ptr_array_add (t->waiters, g_object_ref (waiter));
@@ -686,8 +549,8 @@ os_profile_advise_as (OsProfile *self,
 
   if (!os_validate_advise (flags, callback_type, callback, advise_types, state_mask, error))
     return 0;
-  advise = os_manager_add_advise (self->manager, self, owner, uid, 0, client_token,
-                                  by_signal ? NULL : callback, state_mask, error);
+  advise = os_registry_add (self->registry, self, owner, uid, 0, client_token,
+                            by_signal ? NULL : callback, state_mask, error);
   if (advise == NULL)
     return 0;
   link_advise (self, advise);
@@ -698,8 +561,8 @@ gboolean
 os_profile_restore_advise (OsProfile *self, const OsAdviseRecord *record, GError **error)
 {
   OsAdvise *advise =
-      os_manager_add_advise (self->manager, self, record->owner, OS_UID_UNKNOWN, record->token,
-                             record->client_token, record->callback, record->state_mask, error);
+      os_registry_add (self->registry, self, record->owner, OS_UID_UNKNOWN, record->token,
+                       record->client_token, record->callback, record->state_mask, error);
 
   if (advise == NULL)
     return FALSE;
@@ -720,46 +583,31 @@ os_profile_unadvise (
     }
   /* MAPI's Unadvise succeeds for a token it does not know; ours also for one that is
    * another client's or another object's, so that nobody can remove another's advise. */
-  advise = os_manager_lookup_advise (self->manager, advise_token);
+  advise = os_registry_lookup (self->registry, advise_token);
   if (advise != NULL && advise->profile == self &&
       g_strcmp0 (os_advise_get_owner (advise), owner) == 0)
-    os_manager_remove_advise (self->manager, advise);
+    os_registry_remove (self->registry, advise);
   return TRUE;
 }
 
 void
 os_profile_forget_advise (OsProfile *self, OsAdvise *advise)
 {
-  Transition *t = self->transition;
-
   g_queue_unlink (&self->advises, &advise->profile_link);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_ADVISE_COUNT]);
-  if (advise->awaiting)
-    {
-      advise->awaiting = FALSE;
-      t->n_awaiting--;
-      advance (self);
-    }
+  os_fan_out_forget (self->fan_out, advise);
 }
 
 void
 os_profile_callback_replied (OsProfile *self, OsAdvise *advise, guint ticket)
 {
-  Transition *t = self->transition;
-
-  if (t == NULL || ticket == 0 || ticket != t->ticket || !advise->awaiting)
-    return;
-  advise->awaiting = FALSE;
-  t->n_awaiting--;
-  advance (self);
+  os_fan_out_replied (self->fan_out, advise, ticket);
 }
 
 gboolean
 os_profile_awaits_reply (OsProfile *self, OsAdvise *advise, guint ticket)
 {
-  Transition *t = self->transition;
-
-  return t != NULL && ticket != 0 && ticket == t->ticket && advise->awaiting;
+  return os_fan_out_awaits_reply (self->fan_out, advise, ticket);
 }
 
 void
@@ -774,7 +622,7 @@ os_profile_drop_advise (OsProfile *self, OsAdvise *advise, const char *reason)
   why = os_log_excerpt (reason);
   g_message ("Profile '%s': removing advise %u of %s: its callback %s failed: %s", self->name,
              advise->token, os_advise_get_owner (advise), callback, why);
-  os_manager_remove_advise (self->manager, advise);
+  os_registry_remove (self->registry, advise);
 }
 
 static void
@@ -790,7 +638,7 @@ capabilities_written (gpointer user_data, const GError *error)
           g_strdup_printf ("the capabilities 0x%x of profile '%s'", capabilities, self->name);
       GError *failure = NULL;
 
-      os_manager_set_disk_error (&failure, what, error);
+      os_set_disk_error (&failure, what, error);
       g_task_return_error (task, failure);
       return;
     }
@@ -826,8 +674,8 @@ os_profile_set_capabilities_async (OsProfile *self,
     }
   g_task_set_task_data (task, GUINT_TO_POINTER (capabilities), NULL);
   record = os_profile_record_new (self->name, capabilities, self->state, self->sequence);
-  os_manager_record_change (self->manager, OS_CHANGE_CAPABILITIES, record, capabilities_written,
-                            g_steal_pointer (&task));
+  os_changes_record (self->changes, OS_CHANGE_CAPABILITIES, record, capabilities_written,
+                     g_steal_pointer (&task));
 }
 
 gboolean
@@ -863,9 +711,11 @@ os_profile_inject_notification (
   for (guint i = 0; i < targets->len; i++)
     {
       OsAdvise *advise = g_ptr_array_index (targets, i);
+      OsNotification n = {
+        notify_type, advise->client_token, mask, old_state, new_state, self->sequence,
+      };
 
       if (!advise->removed)
-        emit_notification (self, advise, notify_type, mask, old_state, new_state, self->sequence,
-                           0);
+        deliver (self, advise, &n, 0);
     }
 }

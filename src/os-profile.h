@@ -23,8 +23,6 @@ G_BEGIN_DECLS
 #define OS_TYPE_PROFILE (os_profile_get_type ())
 G_DECLARE_FINAL_TYPE (OsProfile, os_profile, OS, PROFILE, GObject)
 
-typedef struct _OsManager OsManager;
-
 const char *os_profile_get_name (OsProfile *self);
 guint os_profile_get_state (OsProfile *self);
 guint os_profile_get_capabilities (OsProfile *self);

@@ -182,12 +182,32 @@ on_profile_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
     g_string_append (f->log, "st ");
 }
 
+/* The clients that hold advises, as the bus layer asks for them: the fixture's advises have no
+ * Unix user. A client comes with its first advise and goes with its last, and each changes
+ * one profile's advise count: "+c:name" and "-c:name" in the manager's log. */
+static void
+on_advise_count (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  Fixture *f = user_data;
+  g_auto (GStrv) clients = os_manager_dup_unidentified_clients (f->manager);
+
+  for (guint i = 0; f->clients[i] != NULL; i++)
+    if (!g_strv_contains ((const char *const *) clients, f->clients[i]))
+      g_string_append_printf (f->manager_log, "-c:%s ", f->clients[i]);
+  for (guint i = 0; clients[i] != NULL; i++)
+    if (!g_strv_contains ((const char *const *) f->clients, clients[i]))
+      g_string_append_printf (f->manager_log, "+c:%s ", clients[i]);
+  g_strfreev (f->clients);
+  f->clients = g_steal_pointer (&clients);
+}
+
 static void
 watch_profile (Fixture *f, OsProfile *profile)
 {
   g_signal_connect (profile, "notification", G_CALLBACK (on_notification), f);
   g_signal_connect (profile, "notify::transitioning", G_CALLBACK (on_profile_notify), f);
   g_signal_connect (profile, "notify::state", G_CALLBACK (on_profile_notify), f);
+  g_signal_connect (profile, "notify::advise-count", G_CALLBACK (on_advise_count), f);
 }
 
 static void
@@ -207,22 +227,6 @@ on_profile_removed (OsManager *manager, OsProfile *profile, gpointer user_data)
   g_string_append_printf (f->manager_log, "-p:%s ", os_profile_get_name (profile));
 }
 
-static void
-on_client_added (OsManager *manager, const char *name, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  g_string_append_printf (f->manager_log, "+c:%s ", name);
-}
-
-static void
-on_client_removed (OsManager *manager, const char *name, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  g_string_append_printf (f->manager_log, "-c:%s ", name);
-}
-
 /* Fixture */
 
 void
@@ -233,13 +237,12 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->events = g_array_new (FALSE, TRUE, sizeof (Event));
   f->log = g_string_new (NULL);
   f->manager_log = g_string_new (NULL);
+  f->clients = g_new0 (char *, 1);
   f->policies = g_hash_table_new (NULL, NULL);
   f->held = g_ptr_array_new_with_free_func ((GDestroyNotify) reply_free);
   f->manager = os_manager_new (limits, NULL);
   g_signal_connect (f->manager, "profile-added", G_CALLBACK (on_profile_added), f);
   g_signal_connect (f->manager, "profile-removed", G_CALLBACK (on_profile_removed), f);
-  g_signal_connect (f->manager, "client-added", G_CALLBACK (on_client_added), f);
-  g_signal_connect (f->manager, "client-removed", G_CALLBACK (on_client_removed), f);
   os_manager_load (f->manager);
   f->profile = os_manager_lookup (f->manager, OFFLINE_STATE_DEFAULT_PROFILE);
   g_assert_nonnull (f->profile);
@@ -273,6 +276,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_assert_null (manager);
   g_ptr_array_unref (f->held);
   g_hash_table_unref (f->policies);
+  g_strfreev (f->clients);
   g_string_free (f->manager_log, TRUE);
   g_string_free (f->log, TRUE);
   g_array_unref (f->events);

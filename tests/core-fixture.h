@@ -62,6 +62,7 @@ struct _Fixture
   GArray *events;     /* Event */
   GString *log;       /* the order of everything that happened */
   GString *manager_log;
+  GStrv clients;        /* that hold advises, as the log last told */
   GHashTable *policies; /* advise token → Policy */
   GPtrArray *held;      /* Reply */
   Hook hook;

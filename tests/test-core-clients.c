@@ -7,6 +7,7 @@
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-error.h"
+#include "os-manager.h"
 
 #include <string.h>
 
