@@ -42,7 +42,6 @@ typedef enum
   OP_SET_CAPABILITIES,
   OP_SET_TRANSITION_DELAY,
   OP_INJECT_NOTIFICATION,
-  OP_FAIL_NEXT,
   OP_CLIENT_LEAVES, /* the caller leaves the bus */
   OP_SETTLE,        /* every transition runs to its end */
   N_OPS
@@ -65,7 +64,6 @@ static const struct
   [OP_SET_CAPABILITIES] = { "SetCapabilities", "(u)" },
   [OP_SET_TRANSITION_DELAY] = { "SetTransitionDelay", "(u)" },
   [OP_INJECT_NOTIFICATION] = { "InjectNotification", "(uuuu)" },
-  [OP_FAIL_NEXT] = { "FailNext", "(ssu)" },
   [OP_CLIENT_LEAVES] = { "(client leaves)", "()" },
   [OP_SETTLE] = { "(settle)", "()" },
 };
@@ -239,7 +237,6 @@ call_remove (Fuzz *fuzz)
   if (allowed == OUTCOME_OK)
     {
       model_forget (fuzz, NULL, name);
-      model_forget_failures (fuzz, name);
     }
   wait_reply (fuzz, &reply);
   check_outcome (fuzz, allowed, reply.error);
@@ -247,27 +244,6 @@ call_remove (Fuzz *fuzz)
   if (reply.error == NULL && os_manager_lookup (fuzz->manager, name) != NULL)
     fuzz_fail (fuzz, "RemoveOfflineObject('%s') left the profile", name);
   g_clear_error (&reply.error);
-}
-
-/* Emulation.FailNext: the bus layer serves a queued failure before the method runs. */
-static gboolean
-took_injected_failure (Fuzz *fuzz, const char *method)
-{
-  g_autofree char *key = g_strconcat (os_profile_get_name (fuzz->target), "\n", method, NULL);
-  g_autofree char *before = describe (fuzz);
-  g_autofree char *error_name = os_profile_take_failure (fuzz->target, method);
-  g_autofree char *after = NULL;
-  Queued *queued = g_hash_table_lookup (fuzz->failures, key);
-
-  if (g_strcmp0 (error_name, queued != NULL ? queued->error_name : NULL) != 0)
-    fuzz_fail (fuzz, "%s failed with '%s', not with what FailNext queued", method, error_name);
-  if (queued != NULL && --queued->count == 0)
-    g_hash_table_remove (fuzz->failures, key);
-  if (error_name == NULL)
-    return FALSE;
-  after = describe (fuzz);
-  check_unchanged (fuzz, TRUE, before, after);
-  return TRUE;
 }
 
 static guint
@@ -388,8 +364,11 @@ call_advise (Fuzz *fuzz)
 
   g_variant_get (fuzz->args, "(uuu&ouu)", &flags, &client_token, &callback_type, &callback,
                  &advise_types, &state_mask);
-  token = os_profile_advise (fuzz->target, fuzz->caller, flags, client_token, callback_type,
-                             callback, advise_types, state_mask, &error);
+  /* As the bus layer does: "/" asks for signal delivery. */
+  token = os_profile_advise (
+      fuzz->target, fuzz->caller, OS_UID_UNKNOWN, flags, client_token, callback_type,
+      g_str_equal (callback, OFFLINE_STATE_SIGNAL_CALLBACK_PATH) ? NULL : callback, advise_types,
+      state_mask, &error);
   after = describe (fuzz);
   check_outcome (
       fuzz, expect_advise (fuzz, flags, callback_type, callback, advise_types, state_mask), error);
@@ -484,52 +463,6 @@ call_inject_notification (Fuzz *fuzz)
     fuzz_fail (fuzz, "InjectNotification reached %u advises of %u", fuzz->injected, expected);
 }
 
-static guint
-expect_fail_next (const char *method, const char *error_name, guint count)
-{
-  static const char *const methods[] = {
-    "SetCurrentState", "Advise", "Unadvise", "GetCurrentState", "GetCapabilities", NULL,
-  };
-
-  if (!g_strv_contains (methods, method))
-    return OUTCOME_ERROR (OS_ERROR_INVALID_ARGS);
-  if (count == 0 && error_name[0] == '\0')
-    return OUTCOME_OK;
-  return g_dbus_is_error_name (error_name) ? OUTCOME_OK : OUTCOME_ERROR (OS_ERROR_INVALID_ARGS);
-}
-
-static void
-call_fail_next (Fuzz *fuzz)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *before = describe (fuzz);
-  g_autofree char *after = NULL;
-  g_autofree char *key = NULL;
-  const char *method, *error_name;
-  guint count;
-
-  g_variant_get (fuzz->args, "(&s&su)", &method, &error_name, &count);
-  os_profile_fail_next (fuzz->target, method, error_name, count, &error);
-  after = describe (fuzz);
-  check_outcome (fuzz, expect_fail_next (method, error_name, count), error);
-  check_unchanged (fuzz, TRUE, before, after);
-  if (error != NULL)
-    return;
-  key = g_strconcat (os_profile_get_name (fuzz->target), "\n", method, NULL);
-  if (count == 0)
-    {
-      g_hash_table_remove (fuzz->failures, key);
-    }
-  else
-    {
-      Queued *queued = g_new0 (Queued, 1);
-
-      queued->error_name = g_strdup (error_name);
-      queued->count = count;
-      g_hash_table_replace (fuzz->failures, g_steal_pointer (&key), queued);
-    }
-}
-
 static void
 call_client_leaves (Fuzz *fuzz)
 {
@@ -537,19 +470,9 @@ call_client_leaves (Fuzz *fuzz)
   model_forget (fuzz, fuzz->caller, NULL);
 }
 
-/* The OfflineMgr methods that Emulation.FailNext can make fail. */
-static gboolean
-can_be_failed (Op op)
-{
-  return op == OP_SET_CURRENT_STATE || op == OP_GET_CAPABILITIES || op == OP_GET_CURRENT_STATE ||
-         op == OP_ADVISE || op == OP_UNADVISE;
-}
-
 static void
 call_on_target (Fuzz *fuzz, Op op)
 {
-  if (can_be_failed (op) && took_injected_failure (fuzz, ops[op].name))
-    return;
   switch (op)
     {
       case OP_SET_CURRENT_STATE:
@@ -590,10 +513,6 @@ call (Fuzz *fuzz, Op op)
         break;
       case OP_REMOVE_OFFLINE_OBJECT:
         call_remove (fuzz);
-        break;
-      case OP_FAIL_NEXT:
-        if (fuzz->target != NULL)
-          call_fail_next (fuzz);
         break;
       case OP_CLIENT_LEAVES:
         call_client_leaves (fuzz);
@@ -640,8 +559,6 @@ fuzz_init (Fuzz *fuzz)
   memset (fuzz, 0, sizeof (Fuzz));
   fuzz->advises = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) advised_free);
   fuzz->tokens = g_hash_table_new (NULL, NULL);
-  fuzz->failures =
-      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) queued_free);
   fuzz->calls = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   fuzz->manager = os_manager_new (&limits, NULL);
   g_signal_connect (fuzz->manager, "profile-added", G_CALLBACK (on_profile_added), fuzz);
@@ -658,7 +575,6 @@ fuzz_clear (Fuzz *fuzz)
   g_clear_pointer (&fuzz->args, g_variant_unref);
   g_hash_table_unref (fuzz->advises);
   g_hash_table_unref (fuzz->tokens);
-  g_hash_table_unref (fuzz->failures);
   g_ptr_array_unref (fuzz->calls);
 }
 

@@ -27,19 +27,11 @@ typedef struct
   char *profile;
 } Advised;
 
-/* A failure queued by FailNext, as the contract says it will be served. */
-typedef struct
-{
-  char *error_name;
-  guint count;
-} Queued;
-
 typedef struct
 {
   OsManager *manager;
-  GHashTable *advises;  /* token → Advised: the live advises */
-  GHashTable *tokens;   /* every token handed out */
-  GHashTable *failures; /* "profile\nmethod" → Queued */
+  GHashTable *advises; /* token → Advised: the live advises */
+  GHashTable *tokens;  /* every token handed out */
   const char *caller;
   OsProfile *target; /* of an offline-object method, or NULL */
   GVariant *args;
@@ -51,7 +43,6 @@ typedef struct
 } Fuzz;
 
 void advised_free (Advised *advised);
-void queued_free (Queued *queued);
 
 /* Aborts, with the calls of the input so far: libFuzzer keeps the input. */
 void fuzz_fail (Fuzz *fuzz, const char *format, ...) G_GNUC_PRINTF (2, 3) G_GNUC_NORETURN;
@@ -73,7 +64,6 @@ int classify_guid (const char *guid);
 /* The model of the live advises: a NULL @owner or @profile matches any. */
 guint model_count (Fuzz *fuzz, const char *owner, const char *profile);
 void model_forget (Fuzz *fuzz, const char *owner, const char *profile);
-void model_forget_failures (Fuzz *fuzz, const char *profile);
 
 /* Checks each notification of @profile, and answers its callbacks as clients would. */
 void on_profile_added (OsManager *manager, OsProfile *profile, Fuzz *fuzz);

@@ -21,13 +21,6 @@ advised_free (Advised *advised)
 }
 
 void
-queued_free (Queued *queued)
-{
-  g_free (queued->error_name);
-  g_free (queued);
-}
-
-void
 fuzz_fail (Fuzz *fuzz, const char *format, ...)
 {
   g_autofree char *what = NULL;
@@ -169,19 +162,6 @@ model_forget (Fuzz *fuzz, const char *owner, const char *profile)
           (profile == NULL || g_str_equal (advised->profile, profile)))
         g_hash_table_iter_remove (&iter);
     }
-}
-
-void
-model_forget_failures (Fuzz *fuzz, const char *profile)
-{
-  g_autofree char *prefix = g_strconcat (profile, "\n", NULL);
-  GHashTableIter iter;
-  gpointer key;
-
-  g_hash_table_iter_init (&iter, fuzz->failures);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (g_str_has_prefix (key, prefix))
-      g_hash_table_iter_remove (&iter);
 }
 
 void

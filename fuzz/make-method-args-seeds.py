@@ -23,9 +23,8 @@ OPS = {
     "SetCapabilities": ("(u)", 8),
     "SetTransitionDelay": ("(u)", 9),
     "InjectNotification": ("(uuuu)", 10),
-    "FailNext": ("(ssu)", 11),
-    "ClientLeaves": ("()", 12),
-    "Settle": ("()", 13),
+    "ClientLeaves": ("()", 11),
+    "Settle": ("()", 12),
 }
 GUID = "{FBEFFD93-B11F-4094-842B-96DCD31E63D1}"
 BLOCK = 0x2000
@@ -65,9 +64,6 @@ SEEDS = {
     "transition-delay": [call("SetTransitionDelay", 100), call("SetTransitionDelay", 600001)],
     "inject-notification": [call("Advise", 0, 3, 0, "/", 1, 1), call("Advise", 0, 4, 0, "/cb", 1, 2),
                             call("InjectNotification", 7, 0, 5, 5)],
-    "fail-next": [call("FailNext", "GetCurrentState", "org.example.Error.Failed", 2),
-                  call("GetCurrentState"), call("GetCurrentState"), call("GetCurrentState"),
-                  call("FailNext", "Advise", "", 0), call("FailNext", "Frobnicate", "x", 1)],
     "second-profile": [call("CreateOfflineObject", "zz", 3, 1),
                        call("Advise", 0, 1, 0, "/", 1, 3, profile=1),
                        call("SetCurrentState", BLOCK, 3, 2, profile=1)],

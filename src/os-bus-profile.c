@@ -135,10 +135,12 @@ handle_advise (OsDBusOfflineMgr *iface,
   g_autoptr (GError) error = NULL;
   guint token;
 
-  token = os_profile_advise_as (self->profile, g_dbus_method_invocation_get_sender (invocation),
-                                os_authority_get_caller_uid (self->authority, invocation), flags,
-                                client_token, callback_type, callback, advise_types, state_mask,
-                                &error);
+  /* The object path "/" asks for StateChanged signals rather than Notify calls. */
+  token = os_profile_advise (
+      self->profile, g_dbus_method_invocation_get_sender (invocation),
+      os_authority_get_caller_uid (self->authority, invocation), flags, client_token, callback_type,
+      g_str_equal (callback, OFFLINE_STATE_SIGNAL_CALLBACK_PATH) ? NULL : callback, advise_types,
+      state_mask, &error);
   if (token == 0)
     os_bus_return_error (invocation, error);
   else

@@ -520,6 +520,7 @@ link_advise (OsProfile *self, OsAdvise *advise)
 guint
 os_profile_advise (OsProfile *self,
                    const char *owner,
+                   guint uid,
                    guint flags,
                    guint client_token,
                    guint callback_type,
@@ -528,29 +529,12 @@ os_profile_advise (OsProfile *self,
                    guint state_mask,
                    GError **error)
 {
-  return os_profile_advise_as (self, owner, OS_UID_UNKNOWN, flags, client_token, callback_type,
-                               callback, advise_types, state_mask, error);
-}
-
-guint
-os_profile_advise_as (OsProfile *self,
-                      const char *owner,
-                      guint uid,
-                      guint flags,
-                      guint client_token,
-                      guint callback_type,
-                      const char *callback,
-                      guint advise_types,
-                      guint state_mask,
-                      GError **error)
-{
-  gboolean by_signal = g_str_equal (callback, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   OsAdvise *advise;
 
   if (!os_validate_advise (flags, callback_type, callback, advise_types, state_mask, error))
     return 0;
-  advise = os_registry_add (self->registry, self, owner, uid, 0, client_token,
-                            by_signal ? NULL : callback, state_mask, error);
+  advise = os_registry_add (self->registry, self, owner, uid, 0, client_token, callback, state_mask,
+                            error);
   if (advise == NULL)
     return 0;
   link_advise (self, advise);

@@ -43,10 +43,13 @@ void os_profile_set_state_async (OsProfile *self,
                                  gpointer user_data);
 gboolean os_profile_set_state_finish (OsProfile *self, GAsyncResult *result, GError **error);
 
-/* IMAPIOfflineMgr::Advise. @owner is the advising client (a bus unique name); @callback
- * "/" asks for signal delivery. Returns the advise token, or 0 with @error set. */
+/* IMAPIOfflineMgr::Advise, for @owner, the advising client, of Unix user @uid
+ * (OS_UID_UNKNOWN where there is none to tell: the per-user limits apply otherwise).
+ * @callback: the path of the client's callback object, or NULL to be told by signal.
+ * Returns the advise token, or 0 with @error set. */
 guint os_profile_advise (OsProfile *self,
                          const char *owner,
+                         guint uid,
                          guint flags,
                          guint client_token,
                          guint callback_type,
@@ -54,19 +57,6 @@ guint os_profile_advise (OsProfile *self,
                          guint advise_types,
                          guint state_mask,
                          GError **error);
-
-/* The same, for a client of Unix user @uid (OS_UID_UNKNOWN where there is none to tell):
- * the per-user limits apply. */
-guint os_profile_advise_as (OsProfile *self,
-                            const char *owner,
-                            guint uid,
-                            guint flags,
-                            guint client_token,
-                            guint callback_type,
-                            const char *callback,
-                            guint advise_types,
-                            guint state_mask,
-                            GError **error);
 
 /* IMAPIOfflineMgr::Unadvise: removes the advise only when @owner owns it and it belongs
  * to this profile; succeeds, changing nothing, otherwise. */

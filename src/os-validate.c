@@ -198,7 +198,7 @@ os_validate_callback_type (guint callback_type, GError **error)
 gboolean
 os_validate_callback (const char *callback, GError **error)
 {
-  if (!g_variant_is_object_path (callback))
+  if (callback != NULL && !g_variant_is_object_path (callback))
     {
       os_set_error (error, OS_ERROR_INVALID_ARGS, "callback '%s' is not an object path", callback);
       return FALSE;

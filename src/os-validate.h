@@ -31,6 +31,7 @@ gboolean os_validate_set_state (guint flags, guint mask, guint state, GError **e
  * than NOTIFY. */
 gboolean os_validate_advise_flags (guint flags, GError **error);
 gboolean os_validate_callback_type (guint callback_type, GError **error);
+/* @callback: an object path, or NULL for delivery by signal. */
 gboolean os_validate_callback (const char *callback, GError **error);
 gboolean os_validate_advise_types (guint advise_types, GError **error);
 gboolean os_validate_state_mask (guint state_mask, GError **error);

@@ -288,7 +288,8 @@ guint
 advise_signal (Fixture *f, OsProfile *profile, const char *owner, guint client_token, guint mask)
 {
   g_autoptr (GError) error = NULL;
-  guint token = os_profile_advise (profile, owner, 0, client_token, 0, "/", 1, mask, &error);
+  guint token =
+      os_profile_advise (profile, owner, OS_UID_UNKNOWN, 0, client_token, 0, NULL, 1, mask, &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (token, !=, 0);
@@ -304,8 +305,8 @@ advise_callback (Fixture *f,
                  Policy policy)
 {
   g_autoptr (GError) error = NULL;
-  guint token =
-      os_profile_advise (profile, owner, 0, client_token, 0, CALLBACK_PATH, 1, mask, &error);
+  guint token = os_profile_advise (profile, owner, OS_UID_UNKNOWN, 0, client_token, 0,
+                                   CALLBACK_PATH, 1, mask, &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (token, !=, 0);

@@ -149,7 +149,7 @@ static guint
 advise (Fixture *f, const char *owner, guint uid, const char *callback)
 {
   g_autoptr (GError) error = NULL;
-  guint token = os_profile_advise_as (f->profile, owner, uid, 0, 7, 0, callback, 1, 3, &error);
+  guint token = os_profile_advise (f->profile, owner, uid, 0, 7, 0, callback, 1, 3, &error);
 
   g_assert_no_error (error);
   return token;
@@ -303,8 +303,8 @@ test_forgiven (Fixture *f, gconstpointer data)
 static void
 test_signals_and_pings (Fixture *f, gconstpointer data)
 {
-  advise (f, ":1.1", 1000, "/");
-  advise (f, ":1.1", 1000, "/");
+  advise (f, ":1.1", 1000, NULL);
+  advise (f, ":1.1", 1000, NULL);
   start_transition (f);
   iterate_until (&f->done);
   g_assert_cmpuint (f->signals->len, ==, 6);
@@ -333,16 +333,16 @@ test_advise_budgets (Fixture *f, gconstpointer data)
 
   long_path[0] = '/';
   for (guint i = 0; i < 5; i++)
-    advise (f, i < 3 ? ":1.1" : ":1.2", 1000, "/");
-  g_assert_cmpuint (os_profile_advise_as (f->profile, ":1.3", 1000, 0, 7, 0, "/", 1, 3, &error), ==,
+    advise (f, i < 3 ? ":1.1" : ":1.2", 1000, NULL);
+  g_assert_cmpuint (os_profile_advise (f->profile, ":1.3", 1000, 0, 7, 0, NULL, 1, 3, &error), ==,
                     0);
   g_assert_error (error, OS_ERROR, OS_ERROR_LIMITS_EXCEEDED);
   g_assert_nonnull (strstr (error->message, "--max-advises-per-user"));
   g_clear_error (&error);
   /* Another user has its own. */
   advise (f, ":1.4", 2000, "/a");
-  g_assert_cmpuint (
-      os_profile_advise_as (f->profile, ":1.4", 2000, 0, 7, 0, long_path, 1, 3, &error), ==, 0);
+  g_assert_cmpuint (os_profile_advise (f->profile, ":1.4", 2000, 0, 7, 0, long_path, 1, 3, &error),
+                    ==, 0);
   g_assert_error (error, OS_ERROR, OS_ERROR_LIMITS_EXCEEDED);
   g_assert_nonnull (strstr (error->message, "--max-path-bytes-per-connection"));
   g_assert_cmpuint (os_profile_get_advise_count (f->profile), ==, 6);
@@ -381,7 +381,7 @@ test_fan_out_in_slices (Fixture *f, gconstpointer data)
     {
       g_autofree char *owner = g_strdup_printf (":1.%u", 1 + i % 3);
 
-      advise (f, owner, 1000, "/");
+      advise (f, owner, 1000, NULL);
     }
   start_transition (f);
   /* The first slice goes at once; the second from an idle. */

@@ -114,9 +114,9 @@ test_advise_refused (Fixture *f, gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      guint token =
-          os_profile_advise (f->profile, OWNER, cases[i].flags, 1, cases[i].callback_type,
-                             cases[i].callback, cases[i].advise_types, cases[i].state_mask, &error);
+      guint token = os_profile_advise (f->profile, OWNER, OS_UID_UNKNOWN, cases[i].flags, 1,
+                                       cases[i].callback_type, cases[i].callback,
+                                       cases[i].advise_types, cases[i].state_mask, &error);
 
       g_assert_cmpuint (token, ==, 0);
       g_assert_error (error, OS_ERROR, (int) cases[i].code);
@@ -196,7 +196,7 @@ assert_limited (Fixture *f, OsProfile *profile, const char *owner, const char *o
 {
   g_autoptr (GError) error = NULL;
   guint before = os_manager_get_n_advises (f->manager);
-  guint token = os_profile_advise (profile, owner, 0, 1, 0, "/", 1, 3, &error);
+  guint token = os_profile_advise (profile, owner, OS_UID_UNKNOWN, 0, 1, 0, NULL, 1, 3, &error);
 
   g_assert_cmpuint (token, ==, 0);
   g_assert_error (error, OS_ERROR, OS_ERROR_LIMITS_EXCEEDED);

@@ -483,7 +483,7 @@ test_manager_restore (Fixture *f, gconstpointer data)
                           "+ 10 91 3 :1.3 / default\n");
 
   /* New tokens follow the highest ever handed out; the restored ones are the clients'. */
-  token = os_profile_advise (profile, ":1.2", 0, 0, 0, "/", 1, 3, &error);
+  token = os_profile_advise (profile, ":1.2", OS_UID_UNKNOWN, 0, 0, 0, NULL, 1, 3, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (token, ==, 41);
   g_assert_true (os_profile_unadvise (profile, ":1.1", 0, 5, &error));

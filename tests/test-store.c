@@ -809,7 +809,8 @@ test_manager_commit_before_statechange (Fixture *f, gconstpointer data)
   OnDisk on_disk = { f, 0 };
   g_autoptr (GError) error = NULL;
 
-  g_assert_cmpuint (os_profile_advise (profile, ":1.1", 0, 0, 0, "/", 1, 3, &error), !=, 0);
+  g_assert_cmpuint (
+      os_profile_advise (profile, ":1.1", OS_UID_UNKNOWN, 0, 0, 0, NULL, 1, 3, &error), !=, 0);
   g_signal_connect (profile, "notification", G_CALLBACK (check_on_disk), &on_disk);
   set_state (profile, MAPIOFFLINE_STATE_OFFLINE);
   set_state (profile, MAPIOFFLINE_STATE_ONLINE);

@@ -360,7 +360,7 @@ test_lost_and_back (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   gint64 back;
 
-  g_assert_cmpuint (os_profile_advise (f->profile, ":1.5", 0, 7, 0, "/", 1,
+  g_assert_cmpuint (os_profile_advise (f->profile, ":1.5", OS_UID_UNKNOWN, 0, 7, 0, NULL, 1,
                                        MAPIOFFLINE_STATE_OFFLINE_MASK, &error),
                     !=, 0);
   g_signal_connect (f->profile, "notification", G_CALLBACK (on_notification), seen);
