@@ -10,6 +10,7 @@
 #include "os-core-private.h"
 #include "os-error.h"
 #include "os-manager.h"
+#include "test-add.h"
 
 #define GUARD_MS             5000
 #define QUICK_TIMEOUT_MS     100

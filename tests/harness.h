@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "offline-state.h"
+#include "test-add.h"
 
 G_BEGIN_DECLS
 

@@ -919,24 +919,29 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, func)                                                                            \
-  g_test_add ("/durability/" name, Harness, NULL, harness_fixture_setup, func,                     \
-              harness_fixture_teardown)
-  ADD ("second-instance/same-bus", test_second_instance_same_bus);
-  ADD ("second-instance/other-bus", test_second_instance_other_bus);
-  ADD ("replace-storm", test_replace_storm);
-  ADD ("files/fifo-state-file", test_fifo_state_file);
-  ADD ("files/fifo-journal", test_fifo_journal);
-  ADD ("files/symlink-state-file", test_symlink_state_file);
-  ADD ("damage/journal-tokens-spent", test_journal_tokens_spent);
-  ADD ("damage/over-max-profiles", test_over_max_profiles);
-  ADD ("signals/sighup", test_sighup);
-  ADD ("signals/sigterm-during-block", test_sigterm_during_block);
-  ADD ("disk/full", test_disk_full);
-  ADD ("disk/read-only", test_read_only);
-  ADD ("clean-stop/no-advise", test_clean_stop_no_advise);
-  ADD ("clean-stop/advise-held", test_clean_stop_advise_held);
-#undef ADD
+  HARNESS_ADD ("/durability/second-instance/same-bus", NULL, harness_fixture_setup,
+               test_second_instance_same_bus);
+  HARNESS_ADD ("/durability/second-instance/other-bus", NULL, harness_fixture_setup,
+               test_second_instance_other_bus);
+  HARNESS_ADD ("/durability/replace-storm", NULL, harness_fixture_setup, test_replace_storm);
+  HARNESS_ADD ("/durability/files/fifo-state-file", NULL, harness_fixture_setup,
+               test_fifo_state_file);
+  HARNESS_ADD ("/durability/files/fifo-journal", NULL, harness_fixture_setup, test_fifo_journal);
+  HARNESS_ADD ("/durability/files/symlink-state-file", NULL, harness_fixture_setup,
+               test_symlink_state_file);
+  HARNESS_ADD ("/durability/damage/journal-tokens-spent", NULL, harness_fixture_setup,
+               test_journal_tokens_spent);
+  HARNESS_ADD ("/durability/damage/over-max-profiles", NULL, harness_fixture_setup,
+               test_over_max_profiles);
+  HARNESS_ADD ("/durability/signals/sighup", NULL, harness_fixture_setup, test_sighup);
+  HARNESS_ADD ("/durability/signals/sigterm-during-block", NULL, harness_fixture_setup,
+               test_sigterm_during_block);
+  HARNESS_ADD ("/durability/disk/full", NULL, harness_fixture_setup, test_disk_full);
+  HARNESS_ADD ("/durability/disk/read-only", NULL, harness_fixture_setup, test_read_only);
+  HARNESS_ADD ("/durability/clean-stop/no-advise", NULL, harness_fixture_setup,
+               test_clean_stop_no_advise);
+  HARNESS_ADD ("/durability/clean-stop/advise-held", NULL, harness_fixture_setup,
+               test_clean_stop_advise_held);
   g_test_add_func ("/durability/dead-bus-journal", test_dead_bus_journal);
   g_test_add_func ("/durability/dying-bus-journal", test_dying_bus_journal);
   return g_test_run ();

@@ -918,24 +918,23 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, setup_func, test_func)                                                           \
-  g_test_add ("/hostile/" name, Harness, NULL, setup_func, test_func, harness_fixture_teardown)
-
   /* First: it fails until the daemon keeps the Notify calls it awaits within the bus's limit,
    * and a failure ends the program (meson runs it alone as test-hostile-fan-out). */
-  ADD ("fan-out/many-callbacks-at-once", setup_short_timeout, test_many_callbacks_at_once);
+  HARNESS_ADD ("/hostile/fan-out/many-callbacks-at-once", NULL, setup_short_timeout,
+               test_many_callbacks_at_once);
 
-  ADD ("flood/advise-per-connection", setup_per_connection_limit, test_flood_advise_per_connection);
-  ADD ("flood/advise-total", setup_total_limit, test_flood_advise_total);
-  ADD ("flood/set-state", setup_long_timeout, test_flood_set_state);
-  ADD ("flood/unadvise", harness_fixture_setup, test_flood_unadvise);
-  ADD ("flood/reads-during-transitions", harness_fixture_setup,
-       test_flood_reads_during_transitions);
-  ADD ("callbacks/unlucky", setup_short_timeout, test_unlucky_callbacks);
-  ADD ("callbacks/refused-by-the-bus", setup_notify_100_system_budgets, test_refused_by_the_bus);
-  ADD ("callbacks/leaving-releases-transition", setup_long_timeout,
-       test_leaving_releases_transition);
+  HARNESS_ADD ("/hostile/flood/advise-per-connection", NULL, setup_per_connection_limit,
+               test_flood_advise_per_connection);
+  HARNESS_ADD ("/hostile/flood/advise-total", NULL, setup_total_limit, test_flood_advise_total);
+  HARNESS_ADD ("/hostile/flood/set-state", NULL, setup_long_timeout, test_flood_set_state);
+  HARNESS_ADD ("/hostile/flood/unadvise", NULL, harness_fixture_setup, test_flood_unadvise);
+  HARNESS_ADD ("/hostile/flood/reads-during-transitions", NULL, harness_fixture_setup,
+               test_flood_reads_during_transitions);
+  HARNESS_ADD ("/hostile/callbacks/unlucky", NULL, setup_short_timeout, test_unlucky_callbacks);
+  HARNESS_ADD ("/hostile/callbacks/refused-by-the-bus", NULL, setup_notify_100_system_budgets,
+               test_refused_by_the_bus);
+  HARNESS_ADD ("/hostile/callbacks/leaving-releases-transition", NULL, setup_long_timeout,
+               test_leaving_releases_transition);
 
-#undef ADD
   return g_test_run ();
 }

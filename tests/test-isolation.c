@@ -449,7 +449,7 @@ fixture_iterate (Fixture *f)
 }
 
 static void
-fixture_setup (Fixture *f, gconstpointer data)
+fixture_set_up (Fixture *f, gconstpointer data)
 {
   const CaseSpec *spec = data;
 
@@ -476,7 +476,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 }
 
 static void
-fixture_teardown (Fixture *f, gconstpointer data)
+fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->clients, g_ptr_array_unref);
   if (!f->skipped)
@@ -1473,21 +1473,20 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, spec, test_func)                                                                 \
-  g_test_add ("/isolation/" name, Fixture, &spec, fixture_setup, test_func, fixture_teardown)
+  FIXTURE_ADD ("/isolation/stopped-callback-client/130-advises", &stopped_callback_spec,
+               test_stopped_callback_client);
+  FIXTURE_ADD ("/isolation/stopped-callback-client/one-advise", &stopped_callback_one_spec,
+               test_stopped_callback_one_advise);
+  FIXTURE_ADD ("/isolation/stopped-signal-reader/system-limits", &stopped_reader_spec,
+               test_stopped_signal_reader);
+  FIXTURE_ADD ("/isolation/stopped-signal-reader/dbus-broker", &stopped_reader_broker_spec,
+               test_stopped_signal_reader);
+  FIXTURE_ADD ("/isolation/pipelined-calls", &pipelined_spec, test_pipelined_calls);
+  FIXTURE_ADD ("/isolation/long-callback-paths", &long_paths_spec, test_long_callback_paths);
+  FIXTURE_ADD ("/isolation/per-user", &per_user_spec, test_per_user);
+  FIXTURE_ADD ("/isolation/hostile-pair", &hostile_pair_spec, test_hostile_pair);
+  FIXTURE_ADD ("/isolation/log-injection", &log_injection_spec, test_log_injection);
+  FIXTURE_ADD ("/isolation/fan-out-memory", &fan_out_spec, test_fan_out_memory);
 
-  ADD ("stopped-callback-client/130-advises", stopped_callback_spec, test_stopped_callback_client);
-  ADD ("stopped-callback-client/one-advise", stopped_callback_one_spec,
-       test_stopped_callback_one_advise);
-  ADD ("stopped-signal-reader/system-limits", stopped_reader_spec, test_stopped_signal_reader);
-  ADD ("stopped-signal-reader/dbus-broker", stopped_reader_broker_spec, test_stopped_signal_reader);
-  ADD ("pipelined-calls", pipelined_spec, test_pipelined_calls);
-  ADD ("long-callback-paths", long_paths_spec, test_long_callback_paths);
-  ADD ("per-user", per_user_spec, test_per_user);
-  ADD ("hostile-pair", hostile_pair_spec, test_hostile_pair);
-  ADD ("log-injection", log_injection_spec, test_log_injection);
-  ADD ("fan-out-memory", fan_out_spec, test_fan_out_memory);
-
-#undef ADD
   return g_test_run ();
 }

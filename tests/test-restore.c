@@ -341,19 +341,14 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, setup, func)                                                                     \
-  g_test_add (path, Harness, NULL, setup, func, harness_fixture_teardown)
-
-  ADD ("/restore/after-kill", harness_fixture_setup, test_after_kill);
-  ADD ("/restore/repeated-kills", harness_fixture_setup, test_repeated_kills);
-  ADD ("/restore/owner-leaves-after-restart", harness_fixture_setup,
-       test_owner_leaves_after_restart);
-  ADD ("/restore/clean-restart", harness_fixture_setup, test_clean_restart);
-  ADD ("/restore/second-instance", harness_fixture_setup, test_second_instance);
-  ADD ("/restore/runtime-dir-option", harness_fixture_setup, test_runtime_dir_option);
-  ADD ("/restore/ephemeral", setup_ephemeral, test_ephemeral);
-
-#undef ADD
+  HARNESS_ADD ("/restore/after-kill", NULL, harness_fixture_setup, test_after_kill);
+  HARNESS_ADD ("/restore/repeated-kills", NULL, harness_fixture_setup, test_repeated_kills);
+  HARNESS_ADD ("/restore/owner-leaves-after-restart", NULL, harness_fixture_setup,
+               test_owner_leaves_after_restart);
+  HARNESS_ADD ("/restore/clean-restart", NULL, harness_fixture_setup, test_clean_restart);
+  HARNESS_ADD ("/restore/second-instance", NULL, harness_fixture_setup, test_second_instance);
+  HARNESS_ADD ("/restore/runtime-dir-option", NULL, harness_fixture_setup, test_runtime_dir_option);
+  HARNESS_ADD ("/restore/ephemeral", NULL, setup_ephemeral, test_ephemeral);
 
   return g_test_run ();
 }

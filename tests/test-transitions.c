@@ -995,35 +995,42 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, setup_func, test_func)                                                           \
-  g_test_add ("/transitions/" name, Harness, NULL, setup_func, test_func, harness_fixture_teardown)
+  HARNESS_ADD ("/transitions/signal-advise", NULL, harness_fixture_setup, test_signal_advise);
+  HARNESS_ADD ("/transitions/same-state", NULL, harness_fixture_setup, test_same_state);
+  HARNESS_ADD ("/transitions/callback-advise", NULL, harness_fixture_setup, test_callback_advise);
+  HARNESS_ADD ("/transitions/default-returns-at-start", NULL, harness_fixture_setup,
+               test_default_returns_at_start);
+  HARNESS_ADD ("/transitions/block-waits-for-delay", NULL, harness_fixture_setup,
+               test_block_waits_for_delay);
+  HARNESS_ADD ("/transitions/pending", NULL, harness_fixture_setup, test_pending);
+  HARNESS_ADD ("/transitions/pending-from-handler", NULL, harness_fixture_setup,
+               test_pending_from_handler);
+  HARNESS_ADD ("/transitions/slow-callback", NULL, harness_fixture_setup, test_slow_callback);
+  HARNESS_ADD ("/transitions/silent-callback", NULL, setup_short_timeout_and_grace,
+               test_silent_callback);
+  HARNESS_ADD ("/transitions/daemon-stalled", NULL, setup_short_timeout_with_log,
+               test_daemon_stalled);
+  HARNESS_ADD ("/transitions/failing-callback", NULL, harness_fixture_setup, test_failing_callback);
+  HARNESS_ADD ("/transitions/missing-callback-object", NULL, harness_fixture_setup,
+               test_missing_callback_object);
+  HARNESS_ADD ("/transitions/closed-connection", NULL, harness_fixture_setup,
+               test_closed_connection);
+  HARNESS_ADD ("/transitions/closed-connection-during-transition", NULL, harness_fixture_setup,
+               test_closed_connection_during_transition);
+  HARNESS_ADD ("/transitions/advise-during-transition", NULL, harness_fixture_setup,
+               test_advise_during_transition);
+  HARNESS_ADD ("/transitions/unadvise-during-delay", NULL, harness_fixture_setup,
+               test_unadvise_during_delay);
+  HARNESS_ADD ("/transitions/unadvise-silent-during-transition", NULL, harness_fixture_setup,
+               test_unadvise_silent_during_transition);
+  HARNESS_ADD ("/transitions/advise-then-transition", NULL, harness_fixture_setup,
+               test_advise_then_transition);
+  HARNESS_ADD ("/transitions/get-current-state-after-commit", NULL, harness_fixture_setup,
+               test_get_current_state_after_commit);
+  HARNESS_ADD ("/transitions/properties-changed-order", NULL, harness_fixture_setup,
+               test_properties_changed_order);
+  HARNESS_ADD ("/transitions/properties-changed-without-advises", NULL, harness_fixture_setup,
+               test_properties_changed_without_advises);
 
-  ADD ("signal-advise", harness_fixture_setup, test_signal_advise);
-  ADD ("same-state", harness_fixture_setup, test_same_state);
-  ADD ("callback-advise", harness_fixture_setup, test_callback_advise);
-  ADD ("default-returns-at-start", harness_fixture_setup, test_default_returns_at_start);
-  ADD ("block-waits-for-delay", harness_fixture_setup, test_block_waits_for_delay);
-  ADD ("pending", harness_fixture_setup, test_pending);
-  ADD ("pending-from-handler", harness_fixture_setup, test_pending_from_handler);
-  ADD ("slow-callback", harness_fixture_setup, test_slow_callback);
-  ADD ("silent-callback", setup_short_timeout_and_grace, test_silent_callback);
-  ADD ("daemon-stalled", setup_short_timeout_with_log, test_daemon_stalled);
-  ADD ("failing-callback", harness_fixture_setup, test_failing_callback);
-  ADD ("missing-callback-object", harness_fixture_setup, test_missing_callback_object);
-  ADD ("closed-connection", harness_fixture_setup, test_closed_connection);
-  ADD ("closed-connection-during-transition", harness_fixture_setup,
-       test_closed_connection_during_transition);
-  ADD ("advise-during-transition", harness_fixture_setup, test_advise_during_transition);
-  ADD ("unadvise-during-delay", harness_fixture_setup, test_unadvise_during_delay);
-  ADD ("unadvise-silent-during-transition", harness_fixture_setup,
-       test_unadvise_silent_during_transition);
-  ADD ("advise-then-transition", harness_fixture_setup, test_advise_then_transition);
-  ADD ("get-current-state-after-commit", harness_fixture_setup,
-       test_get_current_state_after_commit);
-  ADD ("properties-changed-order", harness_fixture_setup, test_properties_changed_order);
-  ADD ("properties-changed-without-advises", harness_fixture_setup,
-       test_properties_changed_without_advises);
-
-#undef ADD
   return g_test_run ();
 }
