@@ -7,13 +7,12 @@
 #pragma once
 
 #include "harness.h"
+#include "mapi-prefixes.h"
 
 G_BEGIN_DECLS
 
 /* Only for "it did not hang": never a correctness bound. */
 #define WAIT_MS 5000
-
-#define PREFIX_INVALIDARG "E_INVALIDARG (0x80070057): "
 
 #define BLOCK   MAPIOFFLINE_FLAG_BLOCK
 #define OFFLINE MAPIOFFLINE_STATE_OFFLINE
