@@ -522,7 +522,7 @@ static void
 test_emulation_inject_failing_callback (Harness *h, gconstpointer data)
 {
   g_autofree char *path = default_path ();
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   g_autoptr (HarnessRecorder) failing =
       harness_recorder_new_callback (h->client, "/test/fail", HARNESS_FAIL, 0);
 
@@ -613,7 +613,7 @@ test_advise_count_changes (Harness *h, gconstpointer data)
     ADVISES = 60,
   };
   g_autofree char *path = default_path ();
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   guint tokens[ADVISES];
   guint count_signals = 0;
 

@@ -267,13 +267,7 @@ typedef struct
 } OwnerWatch;
 
 static void
-on_owner_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+on_owner_changed (GVariant *parameters, gpointer user_data)
 {
   OwnerWatch *watch = user_data;
   const char *name, *old_owner, *new_owner;
@@ -359,10 +353,8 @@ test_replace_storm (Harness *h, gconstpointer data)
       harness_recorder_new_callback (h->client, "/test/callback", HARNESS_REPLY, 0);
   g_autoptr (HarnessRecorder) signals = harness_recorder_new_signal (watcher, path);
   OwnerWatch watch = { NULL };
-  guint subscription = g_dbus_connection_signal_subscribe (
-      caller, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-      "/org/freedesktop/DBus", OFFLINE_STATE_BUS_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed,
-      &watch, NULL);
+  guint subscription =
+      harness_subscribe_name_owner (caller, OFFLINE_STATE_BUS_NAME, on_owner_changed, &watch);
   guint advises = 2;
 
   harness_advise (h->client, path, 1, "/test/callback");

@@ -103,13 +103,7 @@ typedef struct
 } SignalLog;
 
 static void
-on_signal (GDBusConnection *connection,
-           const char *sender,
-           const char *path,
-           const char *interface,
-           const char *signal,
-           GVariant *parameters,
-           gpointer user_data)
+on_signal (GVariant *parameters, gpointer user_data)
 {
   SignalLog *log = user_data;
 
@@ -141,9 +135,7 @@ signal_log_new (GDBusConnection *connection,
 
   log->connection = g_object_ref (connection);
   log->parameters = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  log->subscription_id =
-      g_dbus_connection_signal_subscribe (connection, NULL, interface, member, path, NULL,
-                                          G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
+  log->subscription_id = harness_subscribe (connection, path, interface, member, on_signal, log);
   sync_with_bus (connection);
   return log;
 }
