@@ -28,8 +28,9 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
-#include "transition-clients.h"
+#include "files.h"
 #include "mapi-prefixes.h"
+#include "transition-clients.h"
 
 #define STATE_FILE    "state.ini"
 #define REPLACE_ROUND 15
@@ -73,26 +74,6 @@ journal_path (Harness *h)
   g_autofree char *name = g_strconcat ("advises-", id, NULL);
 
   return g_build_filename (folder, name, NULL);
-}
-
-static char *
-read_file (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  return text;
-}
-
-static void
-write_file (const char *path, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
 }
 
 /* The names in @folder that start with @prefix. */

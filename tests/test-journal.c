@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "files.h"
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-journal.h"
@@ -106,17 +107,6 @@ static GPtrArray *
 parse (const char *text, guint *last_token, GError **error)
 {
   return os_journal_parse (text, strlen (text), BUS_ID, last_token, error);
-}
-
-static char *
-read_file (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  return text;
 }
 
 /* The format */
