@@ -633,6 +633,19 @@ unlucky_clear (Harness *h, Unlucky *u)
     }
 }
 
+/* Waits for @pending, a call made at @start, to succeed; returns how long it took, in ms. */
+static double
+timed_finish (HarnessPending *pending, gint64 start, guint bound_ms)
+{
+  double elapsed;
+
+  harness_wait_flag (&pending->done, bound_ms);
+  g_assert_no_error (pending->error);
+  elapsed = (pending->time_us - start) / 1000.0;
+  harness_pending_clear (pending);
+  return elapsed;
+}
+
 /* One transition with every kind of callback at once; the leaving client goes as soon as
  * START reaches it, while the daemon waits for its answer. */
 static double
@@ -640,7 +653,6 @@ unlucky_transition (Harness *h, Unlucky *u, const char *path, guint state, guint
 {
   HarnessPending pending;
   gint64 start = g_get_monotonic_time ();
-  double elapsed;
 
   harness_set_state_begin (h->client, path, BLOCK, state, &pending);
   if (!g_dbus_connection_is_closed (u->connections[6]))
@@ -648,11 +660,7 @@ unlucky_transition (Harness *h, Unlucky *u, const char *path, guint state, guint
       harness_wait_count (&u->leaving->n_notes, 1, WAIT_MS);
       g_dbus_connection_close_sync (u->connections[6], NULL, NULL);
     }
-  harness_wait_flag (&pending.done, bound_ms);
-  g_assert_no_error (pending.error);
-  elapsed = (pending.time_us - start) / 1000.0;
-  harness_pending_clear (&pending);
-  return elapsed;
+  return timed_finish (&pending, start, bound_ms);
 }
 
 static void
@@ -711,14 +719,9 @@ timed_block_set_state (GDBusConnection *connection, const char *path, guint stat
 {
   HarnessPending pending;
   gint64 start = g_get_monotonic_time ();
-  double elapsed;
 
   harness_set_state_begin (connection, path, BLOCK, state, &pending);
-  harness_wait_flag (&pending.done, bound_ms);
-  g_assert_no_error (pending.error);
-  elapsed = (pending.time_us - start) / 1000.0;
-  harness_pending_clear (&pending);
-  return elapsed;
+  return timed_finish (&pending, start, bound_ms);
 }
 
 /* Silent callbacks whose Notify calls time out in the daemon still count on the bus, as
