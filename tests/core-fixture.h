@@ -6,10 +6,12 @@
  */
 #pragma once
 
+#include "mapi-prefixes.h"
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-error.h"
 #include "os-manager.h"
+#include "test-add.h"
 
 #define GUARD_MS             5000
 #define QUICK_TIMEOUT_MS     100
@@ -21,11 +23,6 @@
 #define OWNER         ":1.5"
 #define OTHER_OWNER   ":1.6"
 #define CALLBACK_PATH "/org/example/Notify"
-
-#define PREFIX_INVALIDARG  "E_INVALIDARG (0x80070057): "
-#define PREFIX_PENDING     "E_PENDING (0x8000000A): "
-#define PREFIX_NOT_FOUND   "MAPI_E_NOT_FOUND (0x8004010F): "
-#define PREFIX_NOINTERFACE "E_NOINTERFACE (0x80004002): "
 
 /* How the test, as a client, answers a callback advise's notification. */
 typedef enum

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "offline-state.h"
+#include "test-add.h"
 
 G_BEGIN_DECLS
 
@@ -173,6 +174,46 @@ typedef struct
   gint64 time_us; /* g_get_monotonic_time() when it arrived */
 } HarnessNote;
 
+/* Objects that clients export: a call to one goes to its HarnessCallFunc, which answers
+ * @invocation at once, later, or never. */
+typedef void (*HarnessCallFunc) (GDBusMethodInvocation *invocation,
+                                 GVariant *parameters,
+                                 gpointer user_data);
+
+/* Exports at @path on @connection the one interface that @xml (a <node>) describes; every
+ * call to it goes to @func. Returns the registration id. */
+guint harness_export (GDBusConnection *connection,
+                      const char *path,
+                      const char *xml,
+                      HarnessCallFunc func,
+                      gpointer user_data);
+/* The same for OfflineNotify, whose Notify the daemon calls for a callback advise. */
+guint harness_export_notify (GDBusConnection *connection,
+                             const char *path,
+                             HarnessCallFunc func,
+                             gpointer user_data);
+
+/* Signals that a client hears: each goes to a HarnessSignalFunc with its arguments. */
+typedef void (*HarnessSignalFunc) (GVariant *parameters, gpointer user_data);
+
+/* Sends @func the signals @interface.@member from the object at @path (NULL: any) that reach
+ * @connection. Returns the subscription id, for g_dbus_connection_signal_unsubscribe(). */
+guint harness_subscribe (GDBusConnection *connection,
+                         const char *path,
+                         const char *interface,
+                         const char *member,
+                         HarnessSignalFunc func,
+                         gpointer user_data);
+/* The same for the bus's NameOwnerChanged about @name (NULL: any name). */
+guint harness_subscribe_name_owner (GDBusConnection *connection,
+                                    const char *name,
+                                    HarnessSignalFunc func,
+                                    gpointer user_data);
+
+/* The arguments of StateChanged, or of a Notify call (they are the same), as a note that
+ * arrived now. */
+HarnessNote harness_note_from (GVariant *parameters);
+
 /* How a callback client answers Notify. */
 typedef enum
 {
@@ -208,6 +249,29 @@ HarnessRecorder *harness_recorder_new_callback (GDBusConnection *connection,
 void harness_recorder_free (HarnessRecorder *recorder);
 const HarnessNote *harness_recorder_note (HarnessRecorder *recorder, guint index);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarnessRecorder, harness_recorder_free)
+
+/* PropertiesChanged of the OfflineMgr interface, as one client sees them */
+
+typedef struct
+{
+  GDBusConnection *connection;
+  guint subscription_id;
+  GPtrArray *events;  /* "Name=value", in arrival order */
+  GArray *notes_seen; /* guint per event: peer->n_notes when it arrived */
+  GArray *signal_of;  /* guint per event: which PropertiesChanged carried it, from 0 */
+  guint n_signals;
+  HarnessRecorder *peer; /* a StateChanged recorder on the same connection, or NULL */
+  guint advise_count;    /* the last AdviseCount a signal carried */
+  guint want_advise_count;
+  gboolean advise_count_reached; /* a signal carried want_advise_count */
+  gboolean transitioning_ended;
+} HarnessPropsWatch;
+
+HarnessPropsWatch *
+harness_props_watch_new (GDBusConnection *connection, const char *path, HarnessRecorder *peer);
+void harness_props_watch_free (HarnessPropsWatch *watch);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HarnessPropsWatch, harness_props_watch_free)
 
 /* Advise on @path for @connection with state mask 0x3 and the given @callback path
  * ("/" for signal delivery); returns the advise token. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * What test-hostile.c and test-malformed.c share (see hostile-clients.h).
+ * What the hostile tests share (see hostile-clients.h).
  */
 #include "hostile-clients.h"
 
@@ -20,36 +20,75 @@ setup_long_timeout (Harness *h, gconstpointer data)
 }
 
 static void
-on_name_owner_changed (GDBusConnection *connection,
-                       const char *sender,
-                       const char *path,
-                       const char *interface,
-                       const char *signal,
-                       GVariant *parameters,
-                       gpointer user_data)
+on_name_owner_changed (GVariant *parameters, gpointer user_data)
 {
-  const char *new_owner;
+  Departures *departures = user_data;
+  const char *name, *new_owner;
 
-  g_variant_get (parameters, "(&s&s&s)", NULL, NULL, &new_owner);
-  if (new_owner[0] == '\0')
-    *(gboolean *) user_data = TRUE;
+  g_variant_get (parameters, "(&s&s&s)", &name, NULL, &new_owner);
+  if (name[0] == ':' && new_owner[0] == '\0')
+    g_hash_table_add (departures->gone, g_strdup (name));
+}
+
+void
+departures_init (Departures *departures, GDBusConnection *connection)
+{
+  departures->connection = connection;
+  departures->gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  departures->subscription_id =
+      harness_subscribe_name_owner (connection, NULL, on_name_owner_changed, departures);
+}
+
+void
+departures_clear (Departures *departures)
+{
+  g_dbus_connection_signal_unsubscribe (departures->connection, departures->subscription_id);
+  g_clear_pointer (&departures->gone, g_hash_table_unref);
+}
+
+static gboolean
+all_gone (Departures *departures, GPtrArray *names)
+{
+  for (guint i = 0; i < names->len; i++)
+    if (!g_hash_table_contains (departures->gone, g_ptr_array_index (names, i)))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+on_timed_out (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+void
+departures_wait (Departures *departures, GPtrArray *names, guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint timeout = g_timeout_add_once (timeout_ms, on_timed_out, &timed_out);
+
+  while (!all_gone (departures, names))
+    {
+      if (timed_out)
+        g_error ("%u clients did not leave within %u ms", names->len, timeout_ms);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (timeout);
 }
 
 void
 close_and_wait_gone (Harness *h, GDBusConnection *connection)
 {
-  g_autofree char *name = g_strdup (g_dbus_connection_get_unique_name (connection));
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *path = default_path ();
-  gboolean gone = FALSE;
-  guint id;
+  Departures departures;
 
-  id = g_dbus_connection_signal_subscribe (
-      h->client, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-      "/org/freedesktop/DBus", name, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, &gone, NULL);
+  g_ptr_array_add (names, g_strdup (g_dbus_connection_get_unique_name (connection)));
+  departures_init (&departures, h->client);
   settle (h->client, path);
   g_dbus_connection_close_sync (connection, NULL, NULL);
-  harness_wait_flag (&gone, WAIT_MS);
-  g_dbus_connection_signal_unsubscribe (h->client, id);
+  departures_wait (&departures, names, WAIT_MS);
+  departures_clear (&departures);
 }
 
 void
@@ -63,14 +102,7 @@ probe_read_warm (Harness *h, ProbeFigures *figures)
 }
 
 static void
-never_called (GDBusConnection *connection,
-              const char *sender,
-              const char *path,
-              const char *interface,
-              const char *method,
-              GVariant *parameters,
-              GDBusMethodInvocation *invocation,
-              gpointer user_data)
+never_called (GDBusMethodInvocation *invocation, GVariant *parameters, gpointer user_data)
 {
   g_assert_not_reached ();
 }
@@ -80,15 +112,7 @@ never_called (GDBusConnection *connection,
 static void
 export_refusing (GDBusConnection *connection, const char *path, const char *xml)
 {
-  static const GDBusInterfaceVTable vtable = { never_called, NULL, NULL, { 0 } };
-  g_autoptr (GDBusNodeInfo) node = NULL;
-  g_autoptr (GError) error = NULL;
-
-  node = g_dbus_node_info_new_for_xml (xml, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_register_object (connection, path, node->interfaces[0], &vtable, NULL, NULL,
-                                     &error);
-  g_assert_no_error (error);
+  harness_export (connection, path, xml, never_called, NULL);
 }
 
 void

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  * Copyright 2026 The offline-state authors
  *
- * What test-hostile.c and test-malformed.c share: hostile clients and their checks.
+ * What the hostile tests (test-hostile.c, test-malformed.c, test-churn.c, test-isolation.c)
+ * share: hostile clients, departures, and their checks.
  */
 #pragma once
 
@@ -22,6 +23,21 @@ G_BEGIN_DECLS
 void setup_with (Harness *h, const char *first_arg);
 /* A fixture setup: --notify-timeout=20000. */
 void setup_long_timeout (Harness *h, gconstpointer data);
+
+/* Who has left the bus, as NameOwnerChanged tells a connection. */
+typedef struct
+{
+  GDBusConnection *connection;
+  guint subscription_id;
+  GHashTable *gone; /* unique names */
+} Departures;
+
+void departures_init (Departures *departures, GDBusConnection *connection);
+void departures_clear (Departures *departures);
+/* Returns once every unique name in @names has left the bus; fails the test after
+ * @timeout_ms. The bus tells the daemon that a client left before it tells us: once we know,
+ * any call we make reaches a daemon that has removed the client's advises. */
+void departures_wait (Departures *departures, GPtrArray *names, guint timeout_ms);
 
 /* Closes @connection and returns once the bus has said so on h->client. The bus tells the
  * daemon before it tells us, so any call made after this reaches a daemon that knows. */

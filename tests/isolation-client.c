@@ -17,41 +17,15 @@
 
 #include <gio/gio.h>
 
-#include "offline-state.h"
+#include "harness.h"
 
 #define CALLBACK_PATH   "/isolation/cb"
 #define CALL_TIMEOUT_MS 30000
 
 static void
-on_notify (GDBusConnection *connection,
-           const char *sender,
-           const char *path,
-           const char *interface,
-           const char *method,
-           GVariant *parameters,
-           GDBusMethodInvocation *invocation,
-           gpointer user_data)
+on_notify (GDBusMethodInvocation *invocation, GVariant *parameters, gpointer user_data)
 {
   g_dbus_method_invocation_return_value (invocation, NULL);
-}
-
-static void
-export_callback (GDBusConnection *connection)
-{
-  static const GDBusInterfaceVTable vtable = { on_notify, NULL, NULL, { 0 } };
-  g_autoptr (GDBusNodeInfo) node = NULL;
-  g_autoptr (GError) error = NULL;
-
-  node = g_dbus_node_info_new_for_xml (
-      "<node><interface name='" OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE "'>"
-      "<method name='Notify'><arg type='u'/><arg type='u'/><arg type='u'/>"
-      "<arg type='u'/><arg type='u'/><arg type='t'/></method>"
-      "</interface></node>",
-      &error);
-  g_assert_no_error (error);
-  g_dbus_connection_register_object (connection, CALLBACK_PATH, node->interfaces[0], &vtable, NULL,
-                                     NULL, &error);
-  g_assert_no_error (error);
 }
 
 /* One Advise; on failure, says so and exits. */
@@ -100,7 +74,6 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusConnection) connection = NULL;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autofree char *escaped = NULL;
   g_autofree char *path = NULL;
   guint token = 1;
 
@@ -112,8 +85,7 @@ main (int argc, char **argv)
                error ? error->message : "usage: isolation-client ADDRESS [OPTION…]");
       return 1;
     }
-  escaped = g_dbus_escape_object_path (profile ? profile : OFFLINE_STATE_DEFAULT_PROFILE);
-  path = g_strconcat (OFFLINE_STATE_PROFILES_PATH "/", escaped, NULL);
+  path = harness_profile_path (profile ? profile : OFFLINE_STATE_DEFAULT_PROFILE);
 
   connection =
       g_dbus_connection_new_for_address_sync (argv[1],
@@ -128,7 +100,7 @@ main (int argc, char **argv)
   g_dbus_connection_set_exit_on_close (connection, FALSE);
   g_signal_connect (connection, "closed", G_CALLBACK (on_closed), loop);
   if (callbacks > 0)
-    export_callback (connection);
+    harness_export_notify (connection, CALLBACK_PATH, on_notify, NULL);
 
   for (int i = 0; i < signals; i++)
     advise (connection, path, token++, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);

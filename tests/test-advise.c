@@ -522,7 +522,7 @@ static void
 test_emulation_inject_failing_callback (Harness *h, gconstpointer data)
 {
   g_autofree char *path = default_path ();
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   g_autoptr (HarnessRecorder) failing =
       harness_recorder_new_callback (h->client, "/test/fail", HARNESS_FAIL, 0);
 
@@ -613,7 +613,7 @@ test_advise_count_changes (Harness *h, gconstpointer data)
     ADVISES = 60,
   };
   g_autofree char *path = default_path ();
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   guint tokens[ADVISES];
   guint count_signals = 0;
 
@@ -647,26 +647,29 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, setup_func, test_func)                                                           \
-  g_test_add ("/transitions/" name, Harness, NULL, setup_func, test_func, harness_fixture_teardown)
+  HARNESS_ADD ("/transitions/unadvise-rules", NULL, harness_fixture_setup, test_unadvise_rules);
+  HARNESS_ADD ("/transitions/unicast", NULL, harness_fixture_setup, test_unicast);
+  HARNESS_ADD ("/transitions/two-advises-one-connection", NULL, harness_fixture_setup,
+               test_two_advises_one_connection);
+  HARNESS_ADD ("/transitions/advise-invalid-args", NULL, harness_fixture_setup,
+               test_advise_invalid_args);
+  HARNESS_ADD ("/transitions/set-state-invalid-args", NULL, harness_fixture_setup,
+               test_set_state_invalid_args);
+  HARNESS_ADD ("/transitions/state-mask", NULL, harness_fixture_setup, test_state_mask);
+  HARNESS_ADD ("/transitions/limit-per-connection", NULL, setup_per_connection_limit,
+               test_limit_per_connection);
+  HARNESS_ADD ("/transitions/limit-total", NULL, setup_total_limit, test_limit_total);
+  HARNESS_ADD ("/transitions/tokens", NULL, harness_fixture_setup, test_tokens);
+  HARNESS_ADD ("/transitions/advise-count-changes", NULL, harness_fixture_setup,
+               test_advise_count_changes);
+  HARNESS_ADD ("/transitions/capabilities", NULL, harness_fixture_setup, test_capabilities);
+  HARNESS_ADD ("/transitions/emulation-transition-delay", NULL, harness_fixture_setup,
+               test_emulation_transition_delay);
+  HARNESS_ADD ("/transitions/emulation-inject", NULL, harness_fixture_setup, test_emulation_inject);
+  HARNESS_ADD ("/transitions/emulation-inject-failing-callback", NULL, harness_fixture_setup,
+               test_emulation_inject_failing_callback);
+  HARNESS_ADD ("/transitions/emulation-fail-next", NULL, harness_fixture_setup,
+               test_emulation_fail_next);
 
-  ADD ("unadvise-rules", harness_fixture_setup, test_unadvise_rules);
-  ADD ("unicast", harness_fixture_setup, test_unicast);
-  ADD ("two-advises-one-connection", harness_fixture_setup, test_two_advises_one_connection);
-  ADD ("advise-invalid-args", harness_fixture_setup, test_advise_invalid_args);
-  ADD ("set-state-invalid-args", harness_fixture_setup, test_set_state_invalid_args);
-  ADD ("state-mask", harness_fixture_setup, test_state_mask);
-  ADD ("limit-per-connection", setup_per_connection_limit, test_limit_per_connection);
-  ADD ("limit-total", setup_total_limit, test_limit_total);
-  ADD ("tokens", harness_fixture_setup, test_tokens);
-  ADD ("advise-count-changes", harness_fixture_setup, test_advise_count_changes);
-  ADD ("capabilities", harness_fixture_setup, test_capabilities);
-  ADD ("emulation-transition-delay", harness_fixture_setup, test_emulation_transition_delay);
-  ADD ("emulation-inject", harness_fixture_setup, test_emulation_inject);
-  ADD ("emulation-inject-failing-callback", harness_fixture_setup,
-       test_emulation_inject_failing_callback);
-  ADD ("emulation-fail-next", harness_fixture_setup, test_emulation_fail_next);
-
-#undef ADD
   return g_test_run ();
 }

@@ -22,74 +22,6 @@ setup_churn (Harness *h, gconstpointer data)
   harness_setup (h, args);
 }
 
-/* Who has left the bus, as NameOwnerChanged tells h->client. */
-
-typedef struct
-{
-  GDBusConnection *connection;
-  guint subscription_id;
-  GHashTable *gone; /* unique names */
-} Departures;
-
-static void
-on_name_owner_changed (GDBusConnection *connection,
-                       const char *sender,
-                       const char *path,
-                       const char *interface,
-                       const char *signal,
-                       GVariant *parameters,
-                       gpointer user_data)
-{
-  Departures *departures = user_data;
-  const char *name, *new_owner;
-
-  g_variant_get (parameters, "(&s&s&s)", &name, NULL, &new_owner);
-  if (name[0] == ':' && new_owner[0] == '\0')
-    g_hash_table_add (departures->gone, g_strdup (name));
-}
-
-static void
-departures_init (Departures *departures, GDBusConnection *connection)
-{
-  departures->connection = connection;
-  departures->gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  departures->subscription_id = g_dbus_connection_signal_subscribe (
-      connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-      "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, departures,
-      NULL);
-}
-
-static void
-departures_clear (Departures *departures)
-{
-  g_dbus_connection_signal_unsubscribe (departures->connection, departures->subscription_id);
-  g_clear_pointer (&departures->gone, g_hash_table_unref);
-}
-
-static gboolean
-all_gone (Departures *departures, GPtrArray *names)
-{
-  for (guint i = 0; i < names->len; i++)
-    if (!g_hash_table_contains (departures->gone, g_ptr_array_index (names, i)))
-      return FALSE;
-  return TRUE;
-}
-
-/* The bus tells the daemon that a client left before it tells us: once we know, any call
- * we make reaches a daemon that has removed the client's advises. */
-static void
-wait_all_gone (Departures *departures, GPtrArray *names)
-{
-  gint64 deadline = g_get_monotonic_time () + GONE_MS * G_TIME_SPAN_MILLISECOND;
-
-  while (!all_gone (departures, names))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("%u clients did not leave within %d ms", names->len, GONE_MS);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
 /* Transitions back to back, each a BLOCK call that starts the next one when it returns. */
 
 typedef struct
@@ -296,7 +228,7 @@ run_wave (Harness *h,
       wait_transitions (driver, driver->completed + 1);
       leave_group (clients, first, TRUE, path, totals);
     }
-  wait_all_gone (departures, names);
+  departures_wait (departures, names, GONE_MS);
 
   for (guint i = 0; i < WAVE_SIZE; i++)
     {
@@ -346,7 +278,7 @@ long_lived_finish (LongLived *l, guint n_transitions, Departures *departures)
       g_ptr_array_add (names, g_strdup (g_dbus_connection_get_unique_name (l->connections[i])));
       g_dbus_connection_close (l->connections[i], NULL, NULL, NULL);
     }
-  wait_all_gone (departures, names);
+  departures_wait (departures, names, GONE_MS);
   for (guint i = 0; i < G_N_ELEMENTS (l->connections); i++)
     {
       harness_recorder_free (l->recorders[i]);

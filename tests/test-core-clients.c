@@ -8,6 +8,7 @@
 #include "os-core-private.h"
 #include "os-error.h"
 #include "os-manager.h"
+#include "test-add.h"
 
 #include <string.h>
 
@@ -101,7 +102,7 @@ setup_with (Fixture *f, const OsLimits *limits)
 }
 
 static void
-setup (Fixture *f, gconstpointer data)
+fixture_set_up (Fixture *f, gconstpointer data)
 {
   const OsLimits limits = {
     .notify_timeout_ms = TIMEOUT_MS,
@@ -124,7 +125,7 @@ answer_all (GPtrArray *notes, OsAnswer answer)
 }
 
 static void
-teardown (Fixture *f, gconstpointer data)
+fixture_tear_down (Fixture *f, gconstpointer data)
 {
   /* Whatever is still out is lost, as when the bus goes. */
   answer_all (f->calls, OS_ANSWER_LOST);
@@ -375,7 +376,7 @@ test_fan_out_in_slices (Fixture *f, gconstpointer data)
   const OsLimits limits = { .notify_timeout_ms = TIMEOUT_MS };
   guint waits = 0;
 
-  teardown (f, NULL);
+  fixture_tear_down (f, NULL);
   setup_with (f, &limits);
   for (guint i = 0; i < 600; i++)
     {
@@ -420,16 +421,13 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, test_func)                                                                       \
-  g_test_add ("/core/clients/" name, Fixture, NULL, setup, test_func, teardown)
-  ADD ("calls-per-connection", test_calls_per_connection);
-  ADD ("calls-per-user", test_calls_per_user);
-  ADD ("cut-off", test_cut_off);
-  ADD ("forgiven", test_forgiven);
-  ADD ("signals-and-pings", test_signals_and_pings);
-  ADD ("fan-out-in-slices", test_fan_out_in_slices);
-  ADD ("advise-budgets", test_advise_budgets);
-  ADD ("refusals", test_refusals);
-#undef ADD
+  FIXTURE_ADD ("/core/clients/calls-per-connection", NULL, test_calls_per_connection);
+  FIXTURE_ADD ("/core/clients/calls-per-user", NULL, test_calls_per_user);
+  FIXTURE_ADD ("/core/clients/cut-off", NULL, test_cut_off);
+  FIXTURE_ADD ("/core/clients/forgiven", NULL, test_forgiven);
+  FIXTURE_ADD ("/core/clients/signals-and-pings", NULL, test_signals_and_pings);
+  FIXTURE_ADD ("/core/clients/fan-out-in-slices", NULL, test_fan_out_in_slices);
+  FIXTURE_ADD ("/core/clients/advise-budgets", NULL, test_advise_budgets);
+  FIXTURE_ADD ("/core/clients/refusals", NULL, test_refusals);
   return g_test_run ();
 }

@@ -665,36 +665,31 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func, limits)                                                                    \
-  g_test_add (path, Fixture, limits, fixture_set_up, func, fixture_tear_down)
+  FIXTURE_ADD ("/core/load/default", &quick_limits, test_load_default);
 
-  ADD ("/core/load/default", test_load_default, &quick_limits);
+  FIXTURE_ADD ("/core/advise/fields", &quick_limits, test_advise_fields);
+  FIXTURE_ADD ("/core/advise/refused", &quick_limits, test_advise_refused);
+  FIXTURE_ADD ("/core/advise/tokens", &quick_limits, test_tokens);
+  FIXTURE_ADD ("/core/unadvise/refused-quietly", &quick_limits, test_unadvise_refused_quietly);
 
-  ADD ("/core/advise/fields", test_advise_fields, &quick_limits);
-  ADD ("/core/advise/refused", test_advise_refused, &quick_limits);
-  ADD ("/core/advise/tokens", test_tokens, &quick_limits);
-  ADD ("/core/unadvise/refused-quietly", test_unadvise_refused_quietly, &quick_limits);
+  FIXTURE_ADD ("/core/limits/per-connection", &quick_limits, test_limit_per_connection);
+  FIXTURE_ADD ("/core/limits/advises", &quick_limits, test_limit_advises);
+  FIXTURE_ADD ("/core/limits/profiles", &quick_limits, test_limit_profiles);
 
-  ADD ("/core/limits/per-connection", test_limit_per_connection, &quick_limits);
-  ADD ("/core/limits/advises", test_limit_advises, &quick_limits);
-  ADD ("/core/limits/profiles", test_limit_profiles, &quick_limits);
+  FIXTURE_ADD ("/core/clients/signals", &quick_limits, test_clients);
+  FIXTURE_ADD ("/core/clients/vanished", &quick_limits, test_client_vanished);
+  FIXTURE_ADD ("/core/clients/vanished-during-transition", &patient_limits,
+               test_client_vanished_during_transition);
 
-  ADD ("/core/clients/signals", test_clients, &quick_limits);
-  ADD ("/core/clients/vanished", test_client_vanished, &quick_limits);
-  ADD ("/core/clients/vanished-during-transition", test_client_vanished_during_transition,
-       &patient_limits);
+  FIXTURE_ADD ("/core/profiles/create", &quick_limits, test_create);
+  FIXTURE_ADD ("/core/profiles/create-refused", &quick_limits, test_create_refused);
+  FIXTURE_ADD ("/core/profiles/remove", &quick_limits, test_remove);
+  FIXTURE_ADD ("/core/profiles/remove-refused", &patient_limits, test_remove_refused);
+  FIXTURE_ADD ("/core/profiles/open", &quick_limits, test_open);
+  FIXTURE_ADD ("/core/profiles/sorted", &quick_limits, test_profiles_sorted);
 
-  ADD ("/core/profiles/create", test_create, &quick_limits);
-  ADD ("/core/profiles/create-refused", test_create_refused, &quick_limits);
-  ADD ("/core/profiles/remove", test_remove, &quick_limits);
-  ADD ("/core/profiles/remove-refused", test_remove_refused, &patient_limits);
-  ADD ("/core/profiles/open", test_open, &quick_limits);
-  ADD ("/core/profiles/sorted", test_profiles_sorted, &quick_limits);
-
-  ADD ("/core/emulation/inject", test_inject, &quick_limits);
-  ADD ("/core/properties/notify", test_property_notify, &quick_limits);
-
-#undef ADD
+  FIXTURE_ADD ("/core/emulation/inject", &quick_limits, test_inject);
+  FIXTURE_ADD ("/core/properties/notify", &quick_limits, test_property_notify);
 
   return g_test_run ();
 }

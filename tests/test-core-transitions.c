@@ -744,39 +744,39 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func, limits)                                                                    \
-  g_test_add (path, Fixture, limits, fixture_set_up, func, fixture_tear_down)
+  FIXTURE_ADD ("/core/transition/phases", &quick_limits, test_phases);
+  FIXTURE_ADD ("/core/transition/many-subscribers", &quick_limits, test_phases_many_subscribers);
+  FIXTURE_ADD ("/core/transition/same-state", &quick_limits, test_same_state);
+  FIXTURE_ADD ("/core/transition/invalid-args-first", &patient_limits, test_invalid_args_first);
+  FIXTURE_ADD ("/core/transition/pending", &patient_limits, test_pending);
+  FIXTURE_ADD ("/core/transition/pending-from-handler", &quick_limits, test_pending_from_handler);
+  FIXTURE_ADD ("/core/transition/nonblock-returns-early", &quick_limits,
+               test_nonblock_returns_early);
+  FIXTURE_ADD ("/core/transition/nonblock-returns-before-commit", &patient_limits,
+               test_nonblock_returns_before_commit);
+  FIXTURE_ADD ("/core/transition/block-returns-after-done", &patient_limits,
+               test_block_returns_after_done);
+  FIXTURE_ADD ("/core/transition/block-without-subscribers", &quick_limits,
+               test_block_without_subscribers);
+  FIXTURE_ADD ("/core/transition/block-signal-subscriber", &quick_limits,
+               test_block_signal_subscriber);
+  FIXTURE_ADD ("/core/transition/capabilities", &quick_limits, test_capabilities_filter);
+  FIXTURE_ADD ("/core/transition/capabilities-refused", &quick_limits, test_capabilities_refused);
+  FIXTURE_ADD ("/core/transition/state-mask", &quick_limits, test_state_mask);
+  FIXTURE_ADD ("/core/transition/advise-during", &quick_limits, test_advise_during_transition);
+  FIXTURE_ADD ("/core/transition/advise-during-commit", &patient_limits, test_advise_during_commit);
+  FIXTURE_ADD ("/core/transition/unadvise-during", &quick_limits, test_unadvise_during_transition);
+  FIXTURE_ADD ("/core/transition/unadvise-awaited", &patient_limits,
+               test_unadvise_awaited_callback);
+  FIXTURE_ADD ("/core/transition/delay", &quick_limits, test_transition_delay);
+  FIXTURE_ADD ("/core/transition/delay-limits", &quick_limits, test_transition_delay_limits);
 
-  ADD ("/core/transition/phases", test_phases, &quick_limits);
-  ADD ("/core/transition/many-subscribers", test_phases_many_subscribers, &quick_limits);
-  ADD ("/core/transition/same-state", test_same_state, &quick_limits);
-  ADD ("/core/transition/invalid-args-first", test_invalid_args_first, &patient_limits);
-  ADD ("/core/transition/pending", test_pending, &patient_limits);
-  ADD ("/core/transition/pending-from-handler", test_pending_from_handler, &quick_limits);
-  ADD ("/core/transition/nonblock-returns-early", test_nonblock_returns_early, &quick_limits);
-  ADD ("/core/transition/nonblock-returns-before-commit", test_nonblock_returns_before_commit,
-       &patient_limits);
-  ADD ("/core/transition/block-returns-after-done", test_block_returns_after_done, &patient_limits);
-  ADD ("/core/transition/block-without-subscribers", test_block_without_subscribers, &quick_limits);
-  ADD ("/core/transition/block-signal-subscriber", test_block_signal_subscriber, &quick_limits);
-  ADD ("/core/transition/capabilities", test_capabilities_filter, &quick_limits);
-  ADD ("/core/transition/capabilities-refused", test_capabilities_refused, &quick_limits);
-  ADD ("/core/transition/state-mask", test_state_mask, &quick_limits);
-  ADD ("/core/transition/advise-during", test_advise_during_transition, &quick_limits);
-  ADD ("/core/transition/advise-during-commit", test_advise_during_commit, &patient_limits);
-  ADD ("/core/transition/unadvise-during", test_unadvise_during_transition, &quick_limits);
-  ADD ("/core/transition/unadvise-awaited", test_unadvise_awaited_callback, &patient_limits);
-  ADD ("/core/transition/delay", test_transition_delay, &quick_limits);
-  ADD ("/core/transition/delay-limits", test_transition_delay_limits, &quick_limits);
-
-  ADD ("/core/callback/waits-for-reply", test_callback_waits_for_reply, &patient_limits);
-  ADD ("/core/callback/silent", test_callback_silent, &quick_limits);
-  ADD ("/core/callback/stale-ticket", test_callback_stale_ticket, &patient_limits);
-  ADD ("/core/callback/replied-twice", test_callback_replied_twice, &patient_limits);
-  ADD ("/core/callback/fails", test_callback_fails, &patient_limits);
-  ADD ("/core/callback/fails-later", test_callback_fails_later, &patient_limits);
-
-#undef ADD
+  FIXTURE_ADD ("/core/callback/waits-for-reply", &patient_limits, test_callback_waits_for_reply);
+  FIXTURE_ADD ("/core/callback/silent", &quick_limits, test_callback_silent);
+  FIXTURE_ADD ("/core/callback/stale-ticket", &patient_limits, test_callback_stale_ticket);
+  FIXTURE_ADD ("/core/callback/replied-twice", &patient_limits, test_callback_replied_twice);
+  FIXTURE_ADD ("/core/callback/fails", &patient_limits, test_callback_fails);
+  FIXTURE_ADD ("/core/callback/fails-later", &patient_limits, test_callback_fails_later);
 
   return g_test_run ();
 }

@@ -245,19 +245,11 @@ send_next (Burst *b)
 }
 
 static void
-on_state_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+on_state_changed (GVariant *parameters, gpointer user_data)
 {
   Burst *b = user_data;
-  HarnessNote note = { 0 };
+  HarnessNote note = harness_note_from (parameters);
 
-  g_variant_get (parameters, "(uuuuut)", &note.notify_type, &note.client_token, &note.mask,
-                 &note.old_state, &note.new_state, &note.sequence);
   /* Only the transition of the last call can be under way. */
   g_assert_cmpuint (note.sequence, ==, b->base + b->calls);
   g_assert_cmpuint (note.mask, ==, MAPIOFFLINE_STATE_OFFLINE_MASK);
@@ -293,9 +285,9 @@ burst_begin (Burst *b, Harness *h, guint64 base, guint round)
   /* A client of its own each round: a restored advise of the last one would double the
    * signals, and closing it ends that advise for good. */
   b->connection = harness_connect (h);
-  b->subscription = g_dbus_connection_signal_subscribe (
-      b->connection, NULL, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, OFFLINE_STATE_STATE_CHANGED_SIGNAL,
-      DEFAULT_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, b, NULL);
+  b->subscription =
+      harness_subscribe (b->connection, DEFAULT_PATH, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
+                         OFFLINE_STATE_STATE_CHANGED_SIGNAL, on_state_changed, b);
   harness_advise (b->connection, DEFAULT_PATH, round, "/");
 }
 

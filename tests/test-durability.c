@@ -28,8 +28,9 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
-#include "transition-clients.h"
+#include "files.h"
 #include "mapi-prefixes.h"
+#include "transition-clients.h"
 
 #define STATE_FILE    "state.ini"
 #define REPLACE_ROUND 15
@@ -73,26 +74,6 @@ journal_path (Harness *h)
   g_autofree char *name = g_strconcat ("advises-", id, NULL);
 
   return g_build_filename (folder, name, NULL);
-}
-
-static char *
-read_file (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  return text;
-}
-
-static void
-write_file (const char *path, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
 }
 
 /* The names in @folder that start with @prefix. */
@@ -267,13 +248,7 @@ typedef struct
 } OwnerWatch;
 
 static void
-on_owner_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
+on_owner_changed (GVariant *parameters, gpointer user_data)
 {
   OwnerWatch *watch = user_data;
   const char *name, *old_owner, *new_owner;
@@ -359,10 +334,8 @@ test_replace_storm (Harness *h, gconstpointer data)
       harness_recorder_new_callback (h->client, "/test/callback", HARNESS_REPLY, 0);
   g_autoptr (HarnessRecorder) signals = harness_recorder_new_signal (watcher, path);
   OwnerWatch watch = { NULL };
-  guint subscription = g_dbus_connection_signal_subscribe (
-      caller, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-      "/org/freedesktop/DBus", OFFLINE_STATE_BUS_NAME, G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed,
-      &watch, NULL);
+  guint subscription =
+      harness_subscribe_name_owner (caller, OFFLINE_STATE_BUS_NAME, on_owner_changed, &watch);
   guint advises = 2;
 
   harness_advise (h->client, path, 1, "/test/callback");
@@ -919,24 +892,29 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, func)                                                                            \
-  g_test_add ("/durability/" name, Harness, NULL, harness_fixture_setup, func,                     \
-              harness_fixture_teardown)
-  ADD ("second-instance/same-bus", test_second_instance_same_bus);
-  ADD ("second-instance/other-bus", test_second_instance_other_bus);
-  ADD ("replace-storm", test_replace_storm);
-  ADD ("files/fifo-state-file", test_fifo_state_file);
-  ADD ("files/fifo-journal", test_fifo_journal);
-  ADD ("files/symlink-state-file", test_symlink_state_file);
-  ADD ("damage/journal-tokens-spent", test_journal_tokens_spent);
-  ADD ("damage/over-max-profiles", test_over_max_profiles);
-  ADD ("signals/sighup", test_sighup);
-  ADD ("signals/sigterm-during-block", test_sigterm_during_block);
-  ADD ("disk/full", test_disk_full);
-  ADD ("disk/read-only", test_read_only);
-  ADD ("clean-stop/no-advise", test_clean_stop_no_advise);
-  ADD ("clean-stop/advise-held", test_clean_stop_advise_held);
-#undef ADD
+  HARNESS_ADD ("/durability/second-instance/same-bus", NULL, harness_fixture_setup,
+               test_second_instance_same_bus);
+  HARNESS_ADD ("/durability/second-instance/other-bus", NULL, harness_fixture_setup,
+               test_second_instance_other_bus);
+  HARNESS_ADD ("/durability/replace-storm", NULL, harness_fixture_setup, test_replace_storm);
+  HARNESS_ADD ("/durability/files/fifo-state-file", NULL, harness_fixture_setup,
+               test_fifo_state_file);
+  HARNESS_ADD ("/durability/files/fifo-journal", NULL, harness_fixture_setup, test_fifo_journal);
+  HARNESS_ADD ("/durability/files/symlink-state-file", NULL, harness_fixture_setup,
+               test_symlink_state_file);
+  HARNESS_ADD ("/durability/damage/journal-tokens-spent", NULL, harness_fixture_setup,
+               test_journal_tokens_spent);
+  HARNESS_ADD ("/durability/damage/over-max-profiles", NULL, harness_fixture_setup,
+               test_over_max_profiles);
+  HARNESS_ADD ("/durability/signals/sighup", NULL, harness_fixture_setup, test_sighup);
+  HARNESS_ADD ("/durability/signals/sigterm-during-block", NULL, harness_fixture_setup,
+               test_sigterm_during_block);
+  HARNESS_ADD ("/durability/disk/full", NULL, harness_fixture_setup, test_disk_full);
+  HARNESS_ADD ("/durability/disk/read-only", NULL, harness_fixture_setup, test_read_only);
+  HARNESS_ADD ("/durability/clean-stop/no-advise", NULL, harness_fixture_setup,
+               test_clean_stop_no_advise);
+  HARNESS_ADD ("/durability/clean-stop/advise-held", NULL, harness_fixture_setup,
+               test_clean_stop_advise_held);
   g_test_add_func ("/durability/dead-bus-journal", test_dead_bus_journal);
   g_test_add_func ("/durability/dying-bus-journal", test_dying_bus_journal);
   return g_test_run ();

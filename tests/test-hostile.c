@@ -633,6 +633,19 @@ unlucky_clear (Harness *h, Unlucky *u)
     }
 }
 
+/* Waits for @pending, a call made at @start, to succeed; returns how long it took, in ms. */
+static double
+timed_finish (HarnessPending *pending, gint64 start, guint bound_ms)
+{
+  double elapsed;
+
+  harness_wait_flag (&pending->done, bound_ms);
+  g_assert_no_error (pending->error);
+  elapsed = (pending->time_us - start) / 1000.0;
+  harness_pending_clear (pending);
+  return elapsed;
+}
+
 /* One transition with every kind of callback at once; the leaving client goes as soon as
  * START reaches it, while the daemon waits for its answer. */
 static double
@@ -640,7 +653,6 @@ unlucky_transition (Harness *h, Unlucky *u, const char *path, guint state, guint
 {
   HarnessPending pending;
   gint64 start = g_get_monotonic_time ();
-  double elapsed;
 
   harness_set_state_begin (h->client, path, BLOCK, state, &pending);
   if (!g_dbus_connection_is_closed (u->connections[6]))
@@ -648,11 +660,7 @@ unlucky_transition (Harness *h, Unlucky *u, const char *path, guint state, guint
       harness_wait_count (&u->leaving->n_notes, 1, WAIT_MS);
       g_dbus_connection_close_sync (u->connections[6], NULL, NULL);
     }
-  harness_wait_flag (&pending.done, bound_ms);
-  g_assert_no_error (pending.error);
-  elapsed = (pending.time_us - start) / 1000.0;
-  harness_pending_clear (&pending);
-  return elapsed;
+  return timed_finish (&pending, start, bound_ms);
 }
 
 static void
@@ -711,14 +719,9 @@ timed_block_set_state (GDBusConnection *connection, const char *path, guint stat
 {
   HarnessPending pending;
   gint64 start = g_get_monotonic_time ();
-  double elapsed;
 
   harness_set_state_begin (connection, path, BLOCK, state, &pending);
-  harness_wait_flag (&pending.done, bound_ms);
-  g_assert_no_error (pending.error);
-  elapsed = (pending.time_us - start) / 1000.0;
-  harness_pending_clear (&pending);
-  return elapsed;
+  return timed_finish (&pending, start, bound_ms);
 }
 
 /* Silent callbacks whose Notify calls time out in the daemon still count on the bus, as
@@ -918,24 +921,23 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, setup_func, test_func)                                                           \
-  g_test_add ("/hostile/" name, Harness, NULL, setup_func, test_func, harness_fixture_teardown)
-
   /* First: it fails until the daemon keeps the Notify calls it awaits within the bus's limit,
    * and a failure ends the program (meson runs it alone as test-hostile-fan-out). */
-  ADD ("fan-out/many-callbacks-at-once", setup_short_timeout, test_many_callbacks_at_once);
+  HARNESS_ADD ("/hostile/fan-out/many-callbacks-at-once", NULL, setup_short_timeout,
+               test_many_callbacks_at_once);
 
-  ADD ("flood/advise-per-connection", setup_per_connection_limit, test_flood_advise_per_connection);
-  ADD ("flood/advise-total", setup_total_limit, test_flood_advise_total);
-  ADD ("flood/set-state", setup_long_timeout, test_flood_set_state);
-  ADD ("flood/unadvise", harness_fixture_setup, test_flood_unadvise);
-  ADD ("flood/reads-during-transitions", harness_fixture_setup,
-       test_flood_reads_during_transitions);
-  ADD ("callbacks/unlucky", setup_short_timeout, test_unlucky_callbacks);
-  ADD ("callbacks/refused-by-the-bus", setup_notify_100_system_budgets, test_refused_by_the_bus);
-  ADD ("callbacks/leaving-releases-transition", setup_long_timeout,
-       test_leaving_releases_transition);
+  HARNESS_ADD ("/hostile/flood/advise-per-connection", NULL, setup_per_connection_limit,
+               test_flood_advise_per_connection);
+  HARNESS_ADD ("/hostile/flood/advise-total", NULL, setup_total_limit, test_flood_advise_total);
+  HARNESS_ADD ("/hostile/flood/set-state", NULL, setup_long_timeout, test_flood_set_state);
+  HARNESS_ADD ("/hostile/flood/unadvise", NULL, harness_fixture_setup, test_flood_unadvise);
+  HARNESS_ADD ("/hostile/flood/reads-during-transitions", NULL, harness_fixture_setup,
+               test_flood_reads_during_transitions);
+  HARNESS_ADD ("/hostile/callbacks/unlucky", NULL, setup_short_timeout, test_unlucky_callbacks);
+  HARNESS_ADD ("/hostile/callbacks/refused-by-the-bus", NULL, setup_notify_100_system_budgets,
+               test_refused_by_the_bus);
+  HARNESS_ADD ("/hostile/callbacks/leaving-releases-transition", NULL, setup_long_timeout,
+               test_leaving_releases_transition);
 
-#undef ADD
   return g_test_run ();
 }

@@ -449,7 +449,7 @@ fixture_iterate (Fixture *f)
 }
 
 static void
-fixture_setup (Fixture *f, gconstpointer data)
+fixture_set_up (Fixture *f, gconstpointer data)
 {
   const CaseSpec *spec = data;
 
@@ -476,7 +476,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 }
 
 static void
-fixture_teardown (Fixture *f, gconstpointer data)
+fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->clients, g_ptr_array_unref);
   if (!f->skipped)
@@ -521,54 +521,26 @@ run_transitions (Fixture *f, guint first, guint n, guint bound_ms, const char *l
   probe_latencies_message (label, times);
 }
 
-typedef struct
-{
-  guint count;
-} AdviseCountWatch;
-
-static void
-on_properties_changed (GDBusConnection *connection,
-                       const char *sender,
-                       const char *path,
-                       const char *interface,
-                       const char *signal,
-                       GVariant *parameters,
-                       gpointer user_data)
-{
-  AdviseCountWatch *watch = user_data;
-  g_autoptr (GVariant) changed = NULL;
-  const char *changed_interface;
-
-  g_variant_get (parameters, "(&s@a{sv}@as)", &changed_interface, &changed, NULL);
-  if (g_str_equal (changed_interface, OFFLINE_STATE_OFFLINE_MGR_INTERFACE))
-    g_variant_lookup (changed, "AdviseCount", "u", &watch->count);
-}
-
 /* Returns once AdviseCount is @expected, as PropertiesChanged tells it. */
 static void
 wait_advise_count (Fixture *f, guint expected, guint timeout_ms, const char *what)
 {
-  AdviseCountWatch watch = { 0 };
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (f->h.client, f->path, NULL);
   gint64 start = g_get_monotonic_time ();
-  guint id, now;
+  guint now;
 
-  id = g_dbus_connection_signal_subscribe (
-      f->h.client, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged", f->path,
-      OFFLINE_STATE_OFFLINE_MGR_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, &watch,
-      NULL);
   now = harness_get_uint (f->h.client, f->path, "AdviseCount");
   /* Changes signalled before that answer are older than it. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  watch.count = now;
-  while (watch.count != expected)
+  watch->advise_count = now;
+  while (watch->advise_count != expected)
     {
       if (g_get_monotonic_time () - start > timeout_ms * G_TIME_SPAN_MILLISECOND)
-        g_error ("%s: AdviseCount is %u, not %u, after %u ms", what, watch.count, expected,
+        g_error ("%s: AdviseCount is %u, not %u, after %u ms", what, watch->advise_count, expected,
                  timeout_ms);
       fixture_iterate (f);
     }
-  g_dbus_connection_signal_unsubscribe (f->h.client, id);
   g_test_message ("%s: AdviseCount %u after %.0f ms", what, expected,
                   (g_get_monotonic_time () - start) / 1000.0);
 }
@@ -1144,14 +1116,7 @@ refuse_notify (gpointer user_data)
 }
 
 static void
-on_hostile_notify (GDBusConnection *connection,
-                   const char *sender,
-                   const char *path,
-                   const char *interface,
-                   const char *method,
-                   GVariant *parameters,
-                   GDBusMethodInvocation *invocation,
-                   gpointer user_data)
+on_hostile_notify (GDBusMethodInvocation *invocation, GVariant *parameters, gpointer user_data)
 {
   Hostile *hostile = user_data;
 
@@ -1162,22 +1127,10 @@ on_hostile_notify (GDBusConnection *connection,
 static void
 hostile_start (Fixture *f, Hostile *hostile, guint delay_ms, guint token)
 {
-  static const GDBusInterfaceVTable vtable = { on_hostile_notify, NULL, NULL, { 0 } };
-  g_autoptr (GDBusNodeInfo) node = NULL;
-  g_autoptr (GError) error = NULL;
-
-  node = g_dbus_node_info_new_for_xml (
-      "<node><interface name='" OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE "'>"
-      "<method name='Notify'><arg type='u'/><arg type='u'/><arg type='u'/>"
-      "<arg type='u'/><arg type='u'/><arg type='t'/></method>"
-      "</interface></node>",
-      &error);
-  g_assert_no_error (error);
   hostile->connection = harness_connect (&f->h);
   hostile->delay_ms = delay_ms;
-  hostile->registration = g_dbus_connection_register_object (
-      hostile->connection, "/hostile", node->interfaces[0], &vtable, hostile, NULL, &error);
-  g_assert_no_error (error);
+  hostile->registration =
+      harness_export_notify (hostile->connection, "/hostile", on_hostile_notify, hostile);
   harness_advise (hostile->connection, f->path, token, "/hostile");
 }
 
@@ -1473,21 +1426,20 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, spec, test_func)                                                                 \
-  g_test_add ("/isolation/" name, Fixture, &spec, fixture_setup, test_func, fixture_teardown)
+  FIXTURE_ADD ("/isolation/stopped-callback-client/130-advises", &stopped_callback_spec,
+               test_stopped_callback_client);
+  FIXTURE_ADD ("/isolation/stopped-callback-client/one-advise", &stopped_callback_one_spec,
+               test_stopped_callback_one_advise);
+  FIXTURE_ADD ("/isolation/stopped-signal-reader/system-limits", &stopped_reader_spec,
+               test_stopped_signal_reader);
+  FIXTURE_ADD ("/isolation/stopped-signal-reader/dbus-broker", &stopped_reader_broker_spec,
+               test_stopped_signal_reader);
+  FIXTURE_ADD ("/isolation/pipelined-calls", &pipelined_spec, test_pipelined_calls);
+  FIXTURE_ADD ("/isolation/long-callback-paths", &long_paths_spec, test_long_callback_paths);
+  FIXTURE_ADD ("/isolation/per-user", &per_user_spec, test_per_user);
+  FIXTURE_ADD ("/isolation/hostile-pair", &hostile_pair_spec, test_hostile_pair);
+  FIXTURE_ADD ("/isolation/log-injection", &log_injection_spec, test_log_injection);
+  FIXTURE_ADD ("/isolation/fan-out-memory", &fan_out_spec, test_fan_out_memory);
 
-  ADD ("stopped-callback-client/130-advises", stopped_callback_spec, test_stopped_callback_client);
-  ADD ("stopped-callback-client/one-advise", stopped_callback_one_spec,
-       test_stopped_callback_one_advise);
-  ADD ("stopped-signal-reader/system-limits", stopped_reader_spec, test_stopped_signal_reader);
-  ADD ("stopped-signal-reader/dbus-broker", stopped_reader_broker_spec, test_stopped_signal_reader);
-  ADD ("pipelined-calls", pipelined_spec, test_pipelined_calls);
-  ADD ("long-callback-paths", long_paths_spec, test_long_callback_paths);
-  ADD ("per-user", per_user_spec, test_per_user);
-  ADD ("hostile-pair", hostile_pair_spec, test_hostile_pair);
-  ADD ("log-injection", log_injection_spec, test_log_injection);
-  ADD ("fan-out-memory", fan_out_spec, test_fan_out_memory);
-
-#undef ADD
   return g_test_run ();
 }

@@ -9,11 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "files.h"
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-journal.h"
 #include "os-manager.h"
 #include "spin.h"
+#include "test-add.h"
 #include "warnings.h"
 
 #define BUS_ID  "0123456789abcdef0123456789abcdef"
@@ -105,17 +107,6 @@ static GPtrArray *
 parse (const char *text, guint *last_token, GError **error)
 {
   return os_journal_parse (text, strlen (text), BUS_ID, last_token, error);
-}
-
-static char *
-read_file (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  return text;
 }
 
 /* The format */
@@ -506,23 +497,19 @@ main (int argc, char *argv[])
   warnings_capture ();
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-
-  ADD ("/journal/format/round-trip", test_round_trip);
-  ADD ("/journal/format/replay", test_replay);
-  ADD ("/journal/format/not-a-journal", test_not_a_journal);
-  ADD ("/journal/format/bad-lines", test_bad_lines);
-  ADD ("/journal/format/torn-line", test_torn_line);
-  ADD ("/journal/format/nul-byte", test_nul_byte);
-  ADD ("/journal/file/missing", test_missing);
-  ADD ("/journal/file/append", test_append);
-  ADD ("/journal/file/rewrite", test_rewrite);
-  ADD ("/journal/file/rewrite-explicit", test_rewrite_explicit);
-  ADD ("/journal/file/write-fails", test_write_fails);
-  ADD ("/journal/file/damaged", test_damaged_file);
-  ADD ("/journal/manager/restore", test_manager_restore);
-
-#undef ADD
+  FIXTURE_ADD ("/journal/format/round-trip", NULL, test_round_trip);
+  FIXTURE_ADD ("/journal/format/replay", NULL, test_replay);
+  FIXTURE_ADD ("/journal/format/not-a-journal", NULL, test_not_a_journal);
+  FIXTURE_ADD ("/journal/format/bad-lines", NULL, test_bad_lines);
+  FIXTURE_ADD ("/journal/format/torn-line", NULL, test_torn_line);
+  FIXTURE_ADD ("/journal/format/nul-byte", NULL, test_nul_byte);
+  FIXTURE_ADD ("/journal/file/missing", NULL, test_missing);
+  FIXTURE_ADD ("/journal/file/append", NULL, test_append);
+  FIXTURE_ADD ("/journal/file/rewrite", NULL, test_rewrite);
+  FIXTURE_ADD ("/journal/file/rewrite-explicit", NULL, test_rewrite_explicit);
+  FIXTURE_ADD ("/journal/file/write-fails", NULL, test_write_fails);
+  FIXTURE_ADD ("/journal/file/damaged", NULL, test_damaged_file);
+  FIXTURE_ADD ("/journal/manager/restore", NULL, test_manager_restore);
 
   return g_test_run ();
 }

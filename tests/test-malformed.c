@@ -452,15 +452,13 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, setup_func, test_func)                                                           \
-  g_test_add ("/hostile/" name, Harness, NULL, setup_func, test_func, harness_fixture_teardown)
+  HARNESS_ADD ("/hostile/malformed/bad-calls", NULL, harness_fixture_setup, test_bad_calls);
+  HARNESS_ADD ("/hostile/malformed/huge-strings", NULL, harness_fixture_setup, test_huge_strings);
+  HARNESS_ADD ("/hostile/malformed/raw-messages", NULL, harness_fixture_setup, test_raw_messages);
+  HARNESS_ADD ("/hostile/malformed/forged-departure", NULL, harness_fixture_setup,
+               test_forged_departure);
+  HARNESS_ADD ("/hostile/malformed/nonsense-callbacks", NULL, setup_long_timeout,
+               test_nonsense_callbacks);
 
-  ADD ("malformed/bad-calls", harness_fixture_setup, test_bad_calls);
-  ADD ("malformed/huge-strings", harness_fixture_setup, test_huge_strings);
-  ADD ("malformed/raw-messages", harness_fixture_setup, test_raw_messages);
-  ADD ("malformed/forged-departure", harness_fixture_setup, test_forged_departure);
-  ADD ("malformed/nonsense-callbacks", setup_long_timeout, test_nonsense_callbacks);
-
-#undef ADD
   return g_test_run ();
 }

@@ -103,13 +103,7 @@ typedef struct
 } SignalLog;
 
 static void
-on_signal (GDBusConnection *connection,
-           const char *sender,
-           const char *path,
-           const char *interface,
-           const char *signal,
-           GVariant *parameters,
-           gpointer user_data)
+on_signal (GVariant *parameters, gpointer user_data)
 {
   SignalLog *log = user_data;
 
@@ -141,9 +135,7 @@ signal_log_new (GDBusConnection *connection,
 
   log->connection = g_object_ref (connection);
   log->parameters = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  log->subscription_id =
-      g_dbus_connection_signal_subscribe (connection, NULL, interface, member, path, NULL,
-                                          G_DBUS_SIGNAL_FLAGS_NONE, on_signal, log, NULL);
+  log->subscription_id = harness_subscribe (connection, path, interface, member, on_signal, log);
   sync_with_bus (connection);
   return log;
 }
@@ -687,31 +679,33 @@ test_no_emulation (Harness *h, gconstpointer data)
   harness_assert_profile (h, "plain", MAPIOFFLINE_STATE_ONLINE, 0x3, 0);
 }
 
-#define ADD(name, args, setup_func, test_func)                                                     \
-  g_test_add (name, Harness, args, setup_func, test_func, harness_fixture_teardown)
-
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  ADD ("/manager/fresh-start", NULL, harness_fixture_setup, test_fresh_start);
-  ADD ("/manager/fresh-start/notify-timeout-option", args_notify_timeout, harness_fixture_setup,
-       test_notify_timeout_option);
-  ADD ("/manager/open/global-state", NULL, harness_fixture_setup, test_open_global_state);
-  ADD ("/manager/open/errors", NULL, harness_fixture_setup, test_open_errors);
-  ADD ("/manager/create/escaped-names", NULL, harness_fixture_setup, test_create_escaped_names);
-  ADD ("/manager/create/object-manager", NULL, harness_fixture_setup, test_create_object_manager);
-  ADD ("/manager/create/signals", NULL, harness_fixture_setup, test_create_remove_signals);
-  ADD ("/manager/create/errors", NULL, harness_fixture_setup, test_create_errors);
-  ADD ("/manager/create/name-length", NULL, harness_fixture_setup, test_create_name_length);
-  ADD ("/manager/create/max-profiles", args_max_profiles, harness_fixture_setup,
-       test_create_max_profiles);
-  ADD ("/manager/remove/advises-and-object", args_one_advise, harness_fixture_setup, test_remove);
-  ADD ("/manager/remove/errors", NULL, harness_fixture_setup, test_remove_errors);
-  ADD ("/manager/remove/pending", NULL, harness_fixture_setup, test_remove_pending);
-  ADD ("/manager/remove/default-stays-removed", NULL, harness_fixture_setup, test_remove_default);
-  ADD ("/manager/no-emulation", args_no_emulation, harness_fixture_setup, test_no_emulation);
+  HARNESS_ADD ("/manager/fresh-start", NULL, harness_fixture_setup, test_fresh_start);
+  HARNESS_ADD ("/manager/fresh-start/notify-timeout-option", args_notify_timeout,
+               harness_fixture_setup, test_notify_timeout_option);
+  HARNESS_ADD ("/manager/open/global-state", NULL, harness_fixture_setup, test_open_global_state);
+  HARNESS_ADD ("/manager/open/errors", NULL, harness_fixture_setup, test_open_errors);
+  HARNESS_ADD ("/manager/create/escaped-names", NULL, harness_fixture_setup,
+               test_create_escaped_names);
+  HARNESS_ADD ("/manager/create/object-manager", NULL, harness_fixture_setup,
+               test_create_object_manager);
+  HARNESS_ADD ("/manager/create/signals", NULL, harness_fixture_setup, test_create_remove_signals);
+  HARNESS_ADD ("/manager/create/errors", NULL, harness_fixture_setup, test_create_errors);
+  HARNESS_ADD ("/manager/create/name-length", NULL, harness_fixture_setup, test_create_name_length);
+  HARNESS_ADD ("/manager/create/max-profiles", args_max_profiles, harness_fixture_setup,
+               test_create_max_profiles);
+  HARNESS_ADD ("/manager/remove/advises-and-object", args_one_advise, harness_fixture_setup,
+               test_remove);
+  HARNESS_ADD ("/manager/remove/errors", NULL, harness_fixture_setup, test_remove_errors);
+  HARNESS_ADD ("/manager/remove/pending", NULL, harness_fixture_setup, test_remove_pending);
+  HARNESS_ADD ("/manager/remove/default-stays-removed", NULL, harness_fixture_setup,
+               test_remove_default);
+  HARNESS_ADD ("/manager/no-emulation", args_no_emulation, harness_fixture_setup,
+               test_no_emulation);
 
   return g_test_run ();
 }

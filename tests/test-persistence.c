@@ -274,24 +274,23 @@ test_state_file (Harness *h, gconstpointer data)
   harness_assert_profile (h, "default", MAPIOFFLINE_STATE_OFFLINE, 0x3, 1);
 }
 
-#define ADD(name, args, setup_func, test_func)                                                     \
-  g_test_add (name, Harness, args, setup_func, test_func, harness_fixture_teardown)
-
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  ADD ("/manager/persistence/restart-keeps-state", NULL, harness_fixture_setup,
-       test_restart_keeps_state);
-  ADD ("/manager/persistence/ephemeral", args_ephemeral, harness_fixture_setup_without_state_dir,
-       test_ephemeral);
+  HARNESS_ADD ("/manager/persistence/restart-keeps-state", NULL, harness_fixture_setup,
+               test_restart_keeps_state);
+  HARNESS_ADD ("/manager/persistence/ephemeral", args_ephemeral,
+               harness_fixture_setup_without_state_dir, test_ephemeral);
   g_test_add_func ("/manager/persistence/ephemeral-with-state-dir", test_ephemeral_with_state_dir);
-  ADD ("/manager/persistence/default-state-dir", NULL, harness_fixture_setup_without_state_dir,
-       test_default_state_dir);
-  ADD ("/manager/persistence/damaged/garbage", NULL, harness_fixture_setup, test_damaged_garbage);
-  ADD ("/manager/persistence/damaged/empty", NULL, harness_fixture_setup, test_damaged_empty);
-  ADD ("/manager/persistence/state-file", NULL, harness_fixture_setup, test_state_file);
+  HARNESS_ADD ("/manager/persistence/default-state-dir", NULL,
+               harness_fixture_setup_without_state_dir, test_default_state_dir);
+  HARNESS_ADD ("/manager/persistence/damaged/garbage", NULL, harness_fixture_setup,
+               test_damaged_garbage);
+  HARNESS_ADD ("/manager/persistence/damaged/empty", NULL, harness_fixture_setup,
+               test_damaged_empty);
+  HARNESS_ADD ("/manager/persistence/state-file", NULL, harness_fixture_setup, test_state_file);
 
   return g_test_run ();
 }

@@ -9,16 +9,10 @@
 #include <signal.h>
 #include <string.h>
 
-#include "harness.h"
+#include "transition-clients.h"
 
-#define WAIT_MS       10000
+#define LONG_WAIT_MS  10000
 #define CALLBACK_PATH "/org/example/App/Notify"
-
-static char *
-default_path (void)
-{
-  return harness_profile_path ("default");
-}
 
 /* SIGKILL: the daemon gets no chance to write anything more. */
 static void
@@ -41,7 +35,7 @@ advise_count (Harness *h)
 static void
 wait_advise_count (Harness *h, guint expected)
 {
-  gint64 deadline = g_get_monotonic_time () + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  gint64 deadline = g_get_monotonic_time () + LONG_WAIT_MS * G_TIME_SPAN_MILLISECOND;
 
   while (advise_count (h) != expected)
     {
@@ -60,34 +54,25 @@ go (Harness *h, guint state)
   gint64 start = g_get_monotonic_time ();
 
   harness_set_state_begin (h->client, path, MAPIOFFLINE_FLAG_BLOCK, state, &pending);
-  harness_wait_flag (&pending.done, WAIT_MS);
+  harness_wait_flag (&pending.done, LONG_WAIT_MS);
   g_assert_no_error (pending.error);
   /* Far below the 5 s notify time-out: every callback answered. */
   g_assert_cmpint (pending.time_us - start, <, 4 * G_USEC_PER_SEC);
   harness_pending_clear (&pending);
 }
 
-/* START, STATECHANGE and DONE of transition @sequence, in order, with @client_token. */
+/* Once they have come: START, STATECHANGE and DONE of transition @sequence, in order, with
+ * @client_token. */
 static void
-assert_transition (HarnessRecorder *recorder,
-                   guint first,
-                   guint client_token,
-                   guint old_state,
-                   guint new_state,
-                   guint64 sequence)
+wait_transition (HarnessRecorder *recorder,
+                 guint first,
+                 guint client_token,
+                 guint old_state,
+                 guint new_state,
+                 guint64 sequence)
 {
-  harness_wait_count (&recorder->n_notes, first + 3, WAIT_MS);
-  for (guint i = 0; i < 3; i++)
-    {
-      const HarnessNote *note = harness_recorder_note (recorder, first + i);
-
-      g_assert_cmpuint (note->notify_type, ==, i + 1);
-      g_assert_cmpuint (note->client_token, ==, client_token);
-      g_assert_cmpuint (note->mask, ==, MAPIOFFLINE_STATE_OFFLINE_MASK);
-      g_assert_cmpuint (note->old_state, ==, old_state);
-      g_assert_cmpuint (note->new_state, ==, new_state);
-      g_assert_cmpuint (note->sequence, ==, sequence);
-    }
+  harness_wait_count (&recorder->n_notes, first + 3, LONG_WAIT_MS);
+  assert_transition (recorder, first, client_token, old_state, new_state, sequence);
 }
 
 static char *
@@ -178,10 +163,10 @@ test_after_kill (Harness *h, gconstpointer data)
   /* Only the owners still on the bus are back, with no call from them. */
   g_assert_cmpuint (advise_count (h), ==, 2);
   go (h, MAPIOFFLINE_STATE_OFFLINE);
-  assert_transition (stays_signal.recorder, 0, 11, MAPIOFFLINE_STATE_ONLINE,
-                     MAPIOFFLINE_STATE_OFFLINE, 1);
-  assert_transition (stays_callback.recorder, 0, 22, MAPIOFFLINE_STATE_ONLINE,
-                     MAPIOFFLINE_STATE_OFFLINE, 1);
+  wait_transition (stays_signal.recorder, 0, 11, MAPIOFFLINE_STATE_ONLINE,
+                   MAPIOFFLINE_STATE_OFFLINE, 1);
+  wait_transition (stays_callback.recorder, 0, 22, MAPIOFFLINE_STATE_ONLINE,
+                   MAPIOFFLINE_STATE_OFFLINE, 1);
 
   /* Their tokens are theirs still; a new advise gets a token never seen before. */
   g_variant_unref (harness_call_ok (stays_signal.connection, path,
@@ -191,10 +176,10 @@ test_after_kill (Harness *h, gconstpointer data)
   fresh = harness_advise (stays_signal.connection, path, 55, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   g_assert_cmpuint (fresh, >, gone_callback.token);
   go (h, MAPIOFFLINE_STATE_ONLINE);
-  assert_transition (stays_signal.recorder, 3, 55, MAPIOFFLINE_STATE_OFFLINE,
-                     MAPIOFFLINE_STATE_ONLINE, 2);
-  assert_transition (stays_callback.recorder, 3, 22, MAPIOFFLINE_STATE_OFFLINE,
-                     MAPIOFFLINE_STATE_ONLINE, 2);
+  wait_transition (stays_signal.recorder, 3, 55, MAPIOFFLINE_STATE_OFFLINE,
+                   MAPIOFFLINE_STATE_ONLINE, 2);
+  wait_transition (stays_callback.recorder, 3, 22, MAPIOFFLINE_STATE_OFFLINE,
+                   MAPIOFFLINE_STATE_ONLINE, 2);
   g_assert_cmpuint (stays_signal.recorder->n_notes, ==, 6);
 
   client_leave (&stays_signal);
@@ -223,7 +208,7 @@ test_repeated_kills (Harness *h, gconstpointer data)
       g_assert_cmpuint (advise_count (h), ==, G_N_ELEMENTS (clients) - round - 1);
       go (h, next);
       for (guint i = round + 1; i < G_N_ELEMENTS (clients); i++)
-        assert_transition (clients[i].recorder, 3 * round, 100 + i, state, next, round + 1);
+        wait_transition (clients[i].recorder, 3 * round, 100 + i, state, next, round + 1);
       heard += G_N_ELEMENTS (clients) - round - 1;
       state = next;
     }
@@ -260,7 +245,7 @@ test_clean_restart (Harness *h, gconstpointer data)
   harness_restart (h, NULL);
   g_assert_cmpuint (advise_count (h), ==, 1);
   go (h, MAPIOFFLINE_STATE_OFFLINE);
-  assert_transition (c.recorder, 0, 9, MAPIOFFLINE_STATE_ONLINE, MAPIOFFLINE_STATE_OFFLINE, 1);
+  wait_transition (c.recorder, 0, 9, MAPIOFFLINE_STATE_ONLINE, MAPIOFFLINE_STATE_OFFLINE, 1);
   client_leave (&c);
 }
 
@@ -341,19 +326,14 @@ main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, setup, func)                                                                     \
-  g_test_add (path, Harness, NULL, setup, func, harness_fixture_teardown)
-
-  ADD ("/restore/after-kill", harness_fixture_setup, test_after_kill);
-  ADD ("/restore/repeated-kills", harness_fixture_setup, test_repeated_kills);
-  ADD ("/restore/owner-leaves-after-restart", harness_fixture_setup,
-       test_owner_leaves_after_restart);
-  ADD ("/restore/clean-restart", harness_fixture_setup, test_clean_restart);
-  ADD ("/restore/second-instance", harness_fixture_setup, test_second_instance);
-  ADD ("/restore/runtime-dir-option", harness_fixture_setup, test_runtime_dir_option);
-  ADD ("/restore/ephemeral", setup_ephemeral, test_ephemeral);
-
-#undef ADD
+  HARNESS_ADD ("/restore/after-kill", NULL, harness_fixture_setup, test_after_kill);
+  HARNESS_ADD ("/restore/repeated-kills", NULL, harness_fixture_setup, test_repeated_kills);
+  HARNESS_ADD ("/restore/owner-leaves-after-restart", NULL, harness_fixture_setup,
+               test_owner_leaves_after_restart);
+  HARNESS_ADD ("/restore/clean-restart", NULL, harness_fixture_setup, test_clean_restart);
+  HARNESS_ADD ("/restore/second-instance", NULL, harness_fixture_setup, test_second_instance);
+  HARNESS_ADD ("/restore/runtime-dir-option", NULL, harness_fixture_setup, test_runtime_dir_option);
+  HARNESS_ADD ("/restore/ephemeral", NULL, setup_ephemeral, test_ephemeral);
 
   return g_test_run ();
 }

@@ -10,12 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "offline-state.h"
 #include "os-core-private.h"
 #include "os-error.h"
 #include "os-manager.h"
 #include "os-store.h"
 #include "spin.h"
+#include "test-add.h"
 #include "warnings.h"
 
 #define STATE_FILE "state.ini"
@@ -126,15 +128,6 @@ list_dir (const char *path)
   g_ptr_array_sort (names, compare_names);
   g_ptr_array_add (names, NULL);
   return (char **) g_ptr_array_free (names, FALSE);
-}
-
-static void
-write_file (const char *path, const char *text)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
 }
 
 static GPtrArray *
@@ -1067,34 +1060,31 @@ main (int argc, char *argv[])
   warnings_capture ();
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
-
-  ADD ("/store/format/round-trip", test_round_trip);
-  ADD ("/store/format/round-trip-empty", test_round_trip_empty);
-  ADD ("/store/format/version-1", test_parse_format);
-  ADD ("/store/format/rejects", test_parse_rejects);
-  ADD ("/store/load/missing", test_load_missing);
-  ADD ("/store/load/good", test_load_good);
-  ADD ("/store/load/removes-leftovers", test_load_removes_leftovers);
-  ADD ("/store/load/damaged", test_load_damaged);
-  ADD ("/store/load/unreadable", test_load_unreadable);
-  ADD ("/store/load/not-regular", test_load_not_regular);
-  ADD ("/store/load/over-limit", test_load_over_limit);
-  ADD ("/store/save/atomic", test_save);
-  ADD ("/store/save/creates-directory", test_save_creates_directory);
-  ADD ("/store/save/coalesces", test_save_coalesces);
-  ADD ("/store/save/fails", test_save_fails);
-  ADD ("/store/manager/round-trip", test_manager_round_trip);
-  ADD ("/store/manager/commit-before-statechange", test_manager_commit_before_statechange);
-  ADD ("/store/manager/save-fails", test_manager_save_fails);
-  ADD ("/store/manager/save-fails-nonblock", test_manager_save_fails_nonblock);
-  ADD ("/store/manager/changes-fail", test_manager_changes_fail);
-  ADD ("/store/manager/create-remove-on-disk", test_manager_create_remove_on_disk);
-  ADD ("/store/manager/removed-default", test_manager_removed_default);
-  ADD ("/store/manager/damaged", test_manager_damaged);
-  ADD ("/store/manager/ephemeral", test_manager_ephemeral);
-
-#undef ADD
+  FIXTURE_ADD ("/store/format/round-trip", NULL, test_round_trip);
+  FIXTURE_ADD ("/store/format/round-trip-empty", NULL, test_round_trip_empty);
+  FIXTURE_ADD ("/store/format/version-1", NULL, test_parse_format);
+  FIXTURE_ADD ("/store/format/rejects", NULL, test_parse_rejects);
+  FIXTURE_ADD ("/store/load/missing", NULL, test_load_missing);
+  FIXTURE_ADD ("/store/load/good", NULL, test_load_good);
+  FIXTURE_ADD ("/store/load/removes-leftovers", NULL, test_load_removes_leftovers);
+  FIXTURE_ADD ("/store/load/damaged", NULL, test_load_damaged);
+  FIXTURE_ADD ("/store/load/unreadable", NULL, test_load_unreadable);
+  FIXTURE_ADD ("/store/load/not-regular", NULL, test_load_not_regular);
+  FIXTURE_ADD ("/store/load/over-limit", NULL, test_load_over_limit);
+  FIXTURE_ADD ("/store/save/atomic", NULL, test_save);
+  FIXTURE_ADD ("/store/save/creates-directory", NULL, test_save_creates_directory);
+  FIXTURE_ADD ("/store/save/coalesces", NULL, test_save_coalesces);
+  FIXTURE_ADD ("/store/save/fails", NULL, test_save_fails);
+  FIXTURE_ADD ("/store/manager/round-trip", NULL, test_manager_round_trip);
+  FIXTURE_ADD ("/store/manager/commit-before-statechange", NULL,
+               test_manager_commit_before_statechange);
+  FIXTURE_ADD ("/store/manager/save-fails", NULL, test_manager_save_fails);
+  FIXTURE_ADD ("/store/manager/save-fails-nonblock", NULL, test_manager_save_fails_nonblock);
+  FIXTURE_ADD ("/store/manager/changes-fail", NULL, test_manager_changes_fail);
+  FIXTURE_ADD ("/store/manager/create-remove-on-disk", NULL, test_manager_create_remove_on_disk);
+  FIXTURE_ADD ("/store/manager/removed-default", NULL, test_manager_removed_default);
+  FIXTURE_ADD ("/store/manager/damaged", NULL, test_manager_damaged);
+  FIXTURE_ADD ("/store/manager/ephemeral", NULL, test_manager_ephemeral);
 
   return g_test_run ();
 }

@@ -25,14 +25,14 @@ release_kept (HarnessRecorder *gate)
     g_dbus_method_invocation_return_value (g_ptr_array_steal_index (gate->kept, 0), NULL);
 }
 
-/* A SetCurrentState in flight that also notes how many notifications @watch had, and
- * whether @props had seen Transitioning end, when the reply came: the client sees the
- * daemon's messages on one connection in order. */
+/* A SetCurrentState that also notes how many notifications @watch had, and whether @props
+ * had seen Transitioning end, when the reply came: the client sees the daemon's messages on
+ * one connection in order. */
 typedef struct
 {
   HarnessPending pending;
   HarnessRecorder *watch;
-  PropsWatch *props; /* may be NULL */
+  HarnessPropsWatch *props; /* may be NULL */
   guint notes_at_reply;
   gboolean ended_at_reply;
 } WatchedCall;
@@ -50,20 +50,25 @@ on_watched_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
   call->pending.done = TRUE;
 }
 
+/* Returns once the call has succeeded. */
 static void
-watched_set_state_begin (GDBusConnection *connection,
-                         const char *path,
-                         guint flags,
-                         guint state,
-                         HarnessRecorder *watch,
-                         WatchedCall *call)
+watched_set_state (GDBusConnection *connection,
+                   const char *path,
+                   guint flags,
+                   guint state,
+                   HarnessRecorder *watch,
+                   HarnessPropsWatch *props,
+                   WatchedCall *call)
 {
   memset (call, 0, sizeof *call);
   call->watch = watch;
+  call->props = props;
   g_dbus_connection_call (
       connection, OFFLINE_STATE_BUS_NAME, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
       "SetCurrentState", g_variant_new ("(uuu)", flags, MAPIOFFLINE_STATE_OFFLINE_MASK, state),
       G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_watched_call_done, call);
+  harness_wait_flag (&call->pending.done, WAIT_MS);
+  g_assert_no_error (call->pending.error);
 }
 
 /* A callback client that calls SetCurrentState from inside its START handler, and answers
@@ -81,21 +86,6 @@ typedef struct
   gboolean nested_done;
 } NestedClient;
 
-static GDBusInterfaceInfo *
-notify_interface_info (void)
-{
-  static GDBusNodeInfo *node;
-
-  if (node == NULL)
-    node = g_dbus_node_info_new_for_xml (
-        "<node><interface name='" OFFLINE_STATE_OFFLINE_NOTIFY_INTERFACE "'>"
-        "<method name='" OFFLINE_STATE_NOTIFY_METHOD "'><arg type='u'/><arg type='u'/>"
-        "<arg type='u'/><arg type='u'/><arg type='u'/><arg type='t'/></method>"
-        "</interface></node>",
-        NULL);
-  return node->interfaces[0];
-}
-
 static void
 on_nested_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -108,14 +98,7 @@ on_nested_call_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-on_nested_notify (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *method,
-                  GVariant *parameters,
-                  GDBusMethodInvocation *invocation,
-                  gpointer user_data)
+on_nested_notify (GDBusMethodInvocation *invocation, GVariant *parameters, gpointer user_data)
 {
   NestedClient *client = user_data;
   guint notify_type;
@@ -128,7 +111,7 @@ on_nested_notify (GDBusConnection *connection,
       return;
     }
   client->held = invocation;
-  g_dbus_connection_call (connection, OFFLINE_STATE_BUS_NAME, client->profile_path,
+  g_dbus_connection_call (client->connection, OFFLINE_STATE_BUS_NAME, client->profile_path,
                           OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
                           g_variant_new ("(uuu)", MAPIOFFLINE_FLAG_DEFAULT,
                                          MAPIOFFLINE_STATE_OFFLINE_MASK, client->nested_state),
@@ -142,16 +125,13 @@ nested_client_new (GDBusConnection *connection,
                    const char *callback_path,
                    guint nested_state)
 {
-  static const GDBusInterfaceVTable vtable = { on_nested_notify, NULL, NULL, { 0 } };
   NestedClient *client = g_new0 (NestedClient, 1);
-  g_autoptr (GError) error = NULL;
 
   client->connection = g_object_ref (connection);
   client->profile_path = g_strdup (profile_path);
   client->nested_state = nested_state;
-  client->registration_id = g_dbus_connection_register_object (
-      connection, callback_path, notify_interface_info (), &vtable, client, NULL, &error);
-  g_assert_no_error (error);
+  client->registration_id =
+      harness_export_notify (connection, callback_path, on_nested_notify, client);
   return client;
 }
 
@@ -179,9 +159,7 @@ test_signal_advise (Harness *h, gconstpointer data)
   harness_advise (h->client, path, 4242, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   assert_object (h->client, path, ONLINE, 0, FALSE);
 
-  watched_set_state_begin (h->client, path, BLOCK, OFFLINE, recorder, &call);
-  harness_wait_flag (&call.pending.done, WAIT_MS);
-  g_assert_no_error (call.pending.error);
+  watched_set_state (h->client, path, BLOCK, OFFLINE, recorder, NULL, &call);
   /* BLOCK answers after the last phase: all three notifications came first. */
   g_assert_cmpuint (call.notes_at_reply, ==, 3);
   g_assert_cmpint (harness_recorder_note (recorder, 2)->time_us, <=, call.pending.time_us);
@@ -191,9 +169,7 @@ test_signal_advise (Harness *h, gconstpointer data)
   assert_object (h->client, path, OFFLINE, 1, FALSE);
   harness_pending_clear (&call.pending);
 
-  watched_set_state_begin (h->client, path, BLOCK, ONLINE, recorder, &call);
-  harness_wait_flag (&call.pending.done, WAIT_MS);
-  g_assert_no_error (call.pending.error);
+  watched_set_state (h->client, path, BLOCK, ONLINE, recorder, NULL, &call);
   g_assert_cmpuint (call.notes_at_reply, ==, 6);
   settle (h->client, path);
   g_assert_cmpuint (recorder->n_notes, ==, 6);
@@ -229,17 +205,13 @@ test_callback_advise (Harness *h, gconstpointer data)
 
   harness_advise (h->client, path, 77, "/test/notify");
 
-  watched_set_state_begin (h->client, path, BLOCK, OFFLINE, recorder, &call);
-  harness_wait_flag (&call.pending.done, WAIT_MS);
-  g_assert_no_error (call.pending.error);
+  watched_set_state (h->client, path, BLOCK, OFFLINE, recorder, NULL, &call);
   g_assert_cmpuint (call.notes_at_reply, ==, 3);
   assert_transition (recorder, 0, 77, ONLINE, OFFLINE, 1);
   assert_object (h->client, path, OFFLINE, 1, FALSE);
   harness_pending_clear (&call.pending);
 
-  watched_set_state_begin (h->client, path, BLOCK, ONLINE, recorder, &call);
-  harness_wait_flag (&call.pending.done, WAIT_MS);
-  g_assert_no_error (call.pending.error);
+  watched_set_state (h->client, path, BLOCK, ONLINE, recorder, NULL, &call);
   g_assert_cmpuint (call.notes_at_reply, ==, 6);
   assert_transition (recorder, 3, 77, OFFLINE, ONLINE, 2);
   settle (h->client, path);
@@ -256,16 +228,14 @@ test_default_returns_at_start (Harness *h, gconstpointer data)
 {
   g_autofree char *path = default_path ();
   g_autoptr (HarnessRecorder) recorder = harness_recorder_new_signal (h->client, path);
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   WatchedCall call;
   const HarnessNote *start, *change;
 
   harness_advise (h->client, path, 5, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
   set_transition_delay (h->client, path, 500);
 
-  watched_set_state_begin (h->client, path, MAPIOFFLINE_FLAG_DEFAULT, OFFLINE, recorder, &call);
-  harness_wait_flag (&call.pending.done, WAIT_MS);
-  g_assert_no_error (call.pending.error);
+  watched_set_state (h->client, path, MAPIOFFLINE_FLAG_DEFAULT, OFFLINE, recorder, NULL, &call);
   g_assert_cmpuint (call.notes_at_reply, <, 2); /* no STATECHANGE before the reply */
   /* The delay holds the transition between START and STATECHANGE. */
   g_assert_true (harness_get_transitioning (h->client, path));
@@ -308,7 +278,7 @@ test_pending (Harness *h, gconstpointer data)
   g_autofree char *path = default_path ();
   g_autoptr (GDBusConnection) other = harness_connect (h);
   g_autoptr (HarnessRecorder) recorder = harness_recorder_new_signal (h->client, path);
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   const guint flags[] = { MAPIOFFLINE_FLAG_DEFAULT, BLOCK };
 
   harness_advise (h->client, path, 9, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
@@ -425,23 +395,6 @@ setup_short_timeout_and_grace (Harness *h, gconstpointer data)
 }
 
 static void
-on_advise_count (GDBusConnection *connection,
-                 const char *sender,
-                 const char *path,
-                 const char *interface,
-                 const char *signal,
-                 GVariant *parameters,
-                 gpointer user_data)
-{
-  gboolean *down_to_one = user_data;
-  g_autoptr (GVariant) changed = g_variant_get_child_value (parameters, 1);
-  guint count;
-
-  if (g_variant_lookup (changed, "AdviseCount", "u", &count) && count == 1)
-    *down_to_one = TRUE;
-}
-
-static void
 test_silent_callback (Harness *h, gconstpointer data)
 {
   g_autofree char *path = default_path ();
@@ -451,10 +404,7 @@ test_silent_callback (Harness *h, gconstpointer data)
   g_autoptr (HarnessRecorder) watcher = harness_recorder_new_signal (other, path);
   g_autoptr (GVariant) timeout = NULL;
   HarnessPending pending;
-  gboolean down_to_one = FALSE;
-  guint id = g_dbus_connection_signal_subscribe (
-      other, OFFLINE_STATE_BUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", path,
-      NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_advise_count, &down_to_one, NULL);
+  g_autoptr (HarnessPropsWatch) props = harness_props_watch_new (other, path, NULL);
   gint64 begin;
 
   timeout =
@@ -484,10 +434,10 @@ test_silent_callback (Harness *h, gconstpointer data)
   settle (h->client, path);
   g_assert_cmpuint (silent->n_notes, ==, 1);
   assert_advise_count (other, path, 2);
-  down_to_one = FALSE;
-  harness_wait_flag (&down_to_one, 10000);
+  props->want_advise_count = 1;
+  props->advise_count_reached = FALSE;
+  harness_wait_flag (&props->advise_count_reached, 10000);
   assert_advise_count (other, path, 1);
-  g_dbus_connection_signal_unsubscribe (other, id);
 }
 
 /* 6b. The daemon's own stall is not the client's fault: a callback that answers while the
@@ -633,7 +583,7 @@ static void
 test_closed_connection (Harness *h, gconstpointer data)
 {
   g_autofree char *path = default_path ();
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   g_autoptr (GDBusConnection) leaving = harness_connect (h);
   g_autoptr (HarnessRecorder) leaving_signal = harness_recorder_new_signal (leaving, path);
   g_autoptr (HarnessRecorder) leaving_callback =
@@ -904,7 +854,7 @@ typedef struct
 } Moment;
 
 static Moment
-find_change (PropsWatch *watch, const char *change)
+find_change (HarnessPropsWatch *watch, const char *change)
 {
   Moment moment = { G_MAXUINT, 0 };
 
@@ -926,7 +876,7 @@ find_change (PropsWatch *watch, const char *change)
  * true, then State and Sequence, then Transitioning false (changes that one signal carries
  * together have no order among them). Fills @moments in that order. */
 static void
-assert_transition_properties (PropsWatch *watch, Moment moments[4])
+assert_transition_properties (HarnessPropsWatch *watch, Moment moments[4])
 {
   static const char *const changes[] = {
     "Transitioning=true",
@@ -953,15 +903,12 @@ test_properties_changed_order (Harness *h, gconstpointer data)
 {
   g_autofree char *path = default_path ();
   g_autoptr (HarnessRecorder) recorder = harness_recorder_new_signal (h->client, path);
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, recorder);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, recorder);
   Moment moments[4];
   WatchedCall call;
 
   harness_advise (h->client, path, 1, OFFLINE_STATE_SIGNAL_CALLBACK_PATH);
-  watched_set_state_begin (h->client, path, BLOCK, OFFLINE, recorder, &call);
-  call.props = watch;
-  harness_wait_flag (&call.pending.done, WAIT_MS);
-  g_assert_no_error (call.pending.error);
+  watched_set_state (h->client, path, BLOCK, OFFLINE, recorder, watch, &call);
   /* Step 4: Transitioning becomes false, then the BLOCK caller gets its reply. */
   g_assert_true (call.ended_at_reply);
   harness_pending_clear (&call.pending);
@@ -981,7 +928,7 @@ static void
 test_properties_changed_without_advises (Harness *h, gconstpointer data)
 {
   g_autofree char *path = default_path ();
-  g_autoptr (PropsWatch) watch = props_watch_new (h->client, path, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (h->client, path, NULL);
   Moment moments[4];
 
   set_state_ok (h->client, path, BLOCK, OFFLINE);
@@ -995,35 +942,42 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, setup_func, test_func)                                                           \
-  g_test_add ("/transitions/" name, Harness, NULL, setup_func, test_func, harness_fixture_teardown)
+  HARNESS_ADD ("/transitions/signal-advise", NULL, harness_fixture_setup, test_signal_advise);
+  HARNESS_ADD ("/transitions/same-state", NULL, harness_fixture_setup, test_same_state);
+  HARNESS_ADD ("/transitions/callback-advise", NULL, harness_fixture_setup, test_callback_advise);
+  HARNESS_ADD ("/transitions/default-returns-at-start", NULL, harness_fixture_setup,
+               test_default_returns_at_start);
+  HARNESS_ADD ("/transitions/block-waits-for-delay", NULL, harness_fixture_setup,
+               test_block_waits_for_delay);
+  HARNESS_ADD ("/transitions/pending", NULL, harness_fixture_setup, test_pending);
+  HARNESS_ADD ("/transitions/pending-from-handler", NULL, harness_fixture_setup,
+               test_pending_from_handler);
+  HARNESS_ADD ("/transitions/slow-callback", NULL, harness_fixture_setup, test_slow_callback);
+  HARNESS_ADD ("/transitions/silent-callback", NULL, setup_short_timeout_and_grace,
+               test_silent_callback);
+  HARNESS_ADD ("/transitions/daemon-stalled", NULL, setup_short_timeout_with_log,
+               test_daemon_stalled);
+  HARNESS_ADD ("/transitions/failing-callback", NULL, harness_fixture_setup, test_failing_callback);
+  HARNESS_ADD ("/transitions/missing-callback-object", NULL, harness_fixture_setup,
+               test_missing_callback_object);
+  HARNESS_ADD ("/transitions/closed-connection", NULL, harness_fixture_setup,
+               test_closed_connection);
+  HARNESS_ADD ("/transitions/closed-connection-during-transition", NULL, harness_fixture_setup,
+               test_closed_connection_during_transition);
+  HARNESS_ADD ("/transitions/advise-during-transition", NULL, harness_fixture_setup,
+               test_advise_during_transition);
+  HARNESS_ADD ("/transitions/unadvise-during-delay", NULL, harness_fixture_setup,
+               test_unadvise_during_delay);
+  HARNESS_ADD ("/transitions/unadvise-silent-during-transition", NULL, harness_fixture_setup,
+               test_unadvise_silent_during_transition);
+  HARNESS_ADD ("/transitions/advise-then-transition", NULL, harness_fixture_setup,
+               test_advise_then_transition);
+  HARNESS_ADD ("/transitions/get-current-state-after-commit", NULL, harness_fixture_setup,
+               test_get_current_state_after_commit);
+  HARNESS_ADD ("/transitions/properties-changed-order", NULL, harness_fixture_setup,
+               test_properties_changed_order);
+  HARNESS_ADD ("/transitions/properties-changed-without-advises", NULL, harness_fixture_setup,
+               test_properties_changed_without_advises);
 
-  ADD ("signal-advise", harness_fixture_setup, test_signal_advise);
-  ADD ("same-state", harness_fixture_setup, test_same_state);
-  ADD ("callback-advise", harness_fixture_setup, test_callback_advise);
-  ADD ("default-returns-at-start", harness_fixture_setup, test_default_returns_at_start);
-  ADD ("block-waits-for-delay", harness_fixture_setup, test_block_waits_for_delay);
-  ADD ("pending", harness_fixture_setup, test_pending);
-  ADD ("pending-from-handler", harness_fixture_setup, test_pending_from_handler);
-  ADD ("slow-callback", harness_fixture_setup, test_slow_callback);
-  ADD ("silent-callback", setup_short_timeout_and_grace, test_silent_callback);
-  ADD ("daemon-stalled", setup_short_timeout_with_log, test_daemon_stalled);
-  ADD ("failing-callback", harness_fixture_setup, test_failing_callback);
-  ADD ("missing-callback-object", harness_fixture_setup, test_missing_callback_object);
-  ADD ("closed-connection", harness_fixture_setup, test_closed_connection);
-  ADD ("closed-connection-during-transition", harness_fixture_setup,
-       test_closed_connection_during_transition);
-  ADD ("advise-during-transition", harness_fixture_setup, test_advise_during_transition);
-  ADD ("unadvise-during-delay", harness_fixture_setup, test_unadvise_during_delay);
-  ADD ("unadvise-silent-during-transition", harness_fixture_setup,
-       test_unadvise_silent_during_transition);
-  ADD ("advise-then-transition", harness_fixture_setup, test_advise_then_transition);
-  ADD ("get-current-state-after-commit", harness_fixture_setup,
-       test_get_current_state_after_commit);
-  ADD ("properties-changed-order", harness_fixture_setup, test_properties_changed_order);
-  ADD ("properties-changed-without-advises", harness_fixture_setup,
-       test_properties_changed_without_advises);
-
-#undef ADD
   return g_test_run ();
 }

@@ -2,18 +2,17 @@
  * Copyright 2026 The offline-state authors
  *
  * What the transition and advise tests (test-transitions.c, test-advise.c) share: reading an
- * offline object, calls to it, the notifications a client saw, and PropertiesChanged.
+ * offline object, calls to it, and the notifications a client saw.
  */
 #pragma once
 
 #include "harness.h"
+#include "mapi-prefixes.h"
 
 G_BEGIN_DECLS
 
 /* Only for "it did not hang": never a correctness bound. */
 #define WAIT_MS 5000
-
-#define PREFIX_INVALIDARG "E_INVALIDARG (0x80070057): "
 
 #define BLOCK   MAPIOFFLINE_FLAG_BLOCK
 #define OFFLINE MAPIOFFLINE_STATE_OFFLINE
@@ -69,26 +68,5 @@ void assert_transition (HarnessRecorder *recorder,
                         guint old_state,
                         guint new_state,
                         guint64 sequence);
-
-/* PropertiesChanged of the OfflineMgr interface, as one client sees them */
-
-typedef struct
-{
-  GDBusConnection *connection;
-  guint subscription_id;
-  GPtrArray *events;  /* "Name=value", in arrival order */
-  GArray *notes_seen; /* guint per event: peer->n_notes when it arrived */
-  GArray *signal_of;  /* guint per event: which PropertiesChanged carried it, from 0 */
-  guint n_signals;
-  HarnessRecorder *peer; /* a StateChanged recorder on the same connection, or NULL */
-  guint want_advise_count;
-  gboolean advise_count_reached;
-  gboolean transitioning_ended;
-} PropsWatch;
-
-PropsWatch *props_watch_new (GDBusConnection *connection, const char *path, HarnessRecorder *peer);
-void props_watch_free (PropsWatch *watch);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (PropsWatch, props_watch_free)
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "os-manager.h"
 #include "os-network.h"
 #include "spin.h"
+#include "test-add.h"
 
 #define DELAY_MS 50
 /* Long enough for anything the follower would do after DELAY_MS to have happened. */
@@ -609,18 +610,16 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   messages = g_string_new (NULL);
   g_log_set_writer_func (record_messages, NULL, NULL);
-#define ADD(path, func, data)                                                                      \
-  g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
-  ADD ("/network/lost-and-back", test_lost_and_back, NULL);
-  ADD ("/network/notify-only", test_notify_only, NULL);
-  ADD ("/network/down-at-start", test_down_at_start, GINT_TO_POINTER (1));
-  ADD ("/network/sticky", test_sticky, NULL);
-  ADD ("/network/client-takes-over", test_client_takes_over, NULL);
-  ADD ("/network/flapping", test_flapping, NULL);
-  ADD ("/network/transitioning/when-lost", test_transitioning_when_lost, NULL);
-  ADD ("/network/transitioning/when-back", test_transitioning_when_back, NULL);
-  ADD ("/network/transitioning/client-wins", test_transitioning_client_wins, NULL);
-  ADD ("/network/created-while-down", test_created_while_down, NULL);
-  ADD ("/network/removed", test_removed, NULL);
+  FIXTURE_ADD ("/network/lost-and-back", NULL, test_lost_and_back);
+  FIXTURE_ADD ("/network/notify-only", NULL, test_notify_only);
+  FIXTURE_ADD ("/network/down-at-start", GINT_TO_POINTER (1), test_down_at_start);
+  FIXTURE_ADD ("/network/sticky", NULL, test_sticky);
+  FIXTURE_ADD ("/network/client-takes-over", NULL, test_client_takes_over);
+  FIXTURE_ADD ("/network/flapping", NULL, test_flapping);
+  FIXTURE_ADD ("/network/transitioning/when-lost", NULL, test_transitioning_when_lost);
+  FIXTURE_ADD ("/network/transitioning/when-back", NULL, test_transitioning_when_back);
+  FIXTURE_ADD ("/network/transitioning/client-wins", NULL, test_transitioning_client_wins);
+  FIXTURE_ADD ("/network/created-while-down", NULL, test_created_while_down);
+  FIXTURE_ADD ("/network/removed", NULL, test_removed);
   return g_test_run ();
 }

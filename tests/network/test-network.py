@@ -22,29 +22,20 @@ import time
 import unittest
 
 import dbusmock
-import gi
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from daemon_test import (  # noqa: E402
+    BUS_NAME, GUARD_S, MANAGER_IFACE, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE,
+    MainLoopWaits, connect)
+from gi.repository import Gio, GLib  # noqa: E402
 from private_tmp import PrivateTmp  # noqa: E402
 
-gi.require_version('Gio', '2.0')
-gi.require_version('GLib', '2.0')
-from gi.repository import Gio, GLib  # noqa: E402
-
-BUS_NAME = 'org.offlinestate.OfflineState1'
-MANAGER_PATH = '/org/offlinestate/OfflineState1'
-MANAGER_IFACE = 'org.offlinestate.OfflineState1.Manager'
-OFFLINE_IFACE = 'org.offlinestate.OfflineState1.OfflineMgr'
-
-OFFLINE = 1
-ONLINE = 2
 NM_STATE_DISCONNECTED = 20
 NM_STATE_CONNECTED_GLOBAL = 70
 
 RECONNECT_DELAY_MS = 300
 # What must not happen is given this long to happen anyway.
 QUIET_MS = RECONNECT_DELAY_MS * 2
-GUARD_S = 10
 
 
 def profile_path(name):
@@ -85,7 +76,7 @@ def tearDownModule():
     private_tmp.leave()
 
 
-class NetworkTest(dbusmock.DBusTestCase):
+class NetworkTest(MainLoopWaits, dbusmock.DBusTestCase):
     @classmethod
     def setUpClass(cls):
         cls.start_system_bus()
@@ -100,11 +91,8 @@ class NetworkTest(dbusmock.DBusTestCase):
             [os.environ['OFFLINE_STATED'], '--ephemeral', '--verbose', '--follow-network',
              f'--reconnect-delay={RECONNECT_DELAY_MS}'],
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.bus = Gio.DBusConnection.new_for_address_sync(
-            os.environ['DBUS_SESSION_BUS_ADDRESS'],
-            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
-            | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
-        self.wait_for_daemon()
+        self.bus = connect('DBUS_SESSION_BUS_ADDRESS')
+        self.wait_for_name(self.bus, BUS_NAME, owned=True)
         self.default = Profile(self.bus, 'default')
 
     def tearDown(self):
@@ -121,18 +109,8 @@ class NetworkTest(dbusmock.DBusTestCase):
         self.log.seek(0)
         return 'the daemon logged:\n' + self.log.read()
 
-    def spin_until(self, condition, what):
-        expired = []
-        guard = GLib.timeout_add_seconds(GUARD_S, lambda: expired.append(True))
-        context = GLib.MainContext.default()
-        while not condition():
-            if expired:
-                self.fail(f'timed out after {GUARD_S} s waiting for {what}\n' + self.daemon_log())
-            if self.daemon.poll() is not None:
-                self.fail(f'the daemon exited ({self.daemon.returncode}) waiting for {what}\n'
-                          + self.daemon_log())
-            context.iteration(True)
-        GLib.source_remove(guard)
+    def running_daemons(self):
+        return [self.daemon]
 
     def run_for(self, ms):
         '''Runs the main loop for ms: for what must not happen.'''
@@ -140,14 +118,6 @@ class NetworkTest(dbusmock.DBusTestCase):
         GLib.timeout_add(ms, lambda: expired.append(True))
         while not expired:
             GLib.MainContext.default().iteration(True)
-
-    def wait_for_daemon(self):
-        owners = []
-        watch = Gio.bus_watch_name_on_connection(
-            self.bus, BUS_NAME, Gio.BusNameWatcherFlags.NONE,
-            lambda connection, name, owner: owners.append(owner), None)
-        self.spin_until(lambda: owners, f'{BUS_NAME} on the session bus')
-        Gio.bus_unwatch_name(watch)
 
     def network(self, available):
         state = NM_STATE_CONNECTED_GLOBAL if available else NM_STATE_DISCONNECTED

@@ -259,46 +259,17 @@ line (LineReader *reader, guint index)
 
 /* The daemon's side */
 
-typedef struct
-{
-  const char *path;
-  const char *property;
-  guint want;
-  gboolean reached;
-} PropertyWait;
-
+/* Waits until AdviseCount of the offline object at @path is @want. It watches before it
+ * reads, so that no change slips between. */
 static void
-on_properties_changed (GDBusConnection *connection,
-                       const char *sender,
-                       const char *path,
-                       const char *interface,
-                       const char *signal,
-                       GVariant *parameters,
-                       gpointer user_data)
+wait_advise_count (Fixture *f, const char *path, guint want)
 {
-  PropertyWait *wait = user_data;
-  g_autoptr (GVariant) changed = g_variant_get_child_value (parameters, 1);
-  g_autoptr (GVariant) value = g_variant_lookup_value (changed, wait->property, NULL);
+  g_autoptr (HarnessPropsWatch) watch = harness_props_watch_new (f->h.client, path, NULL);
 
-  if (value != NULL && g_variant_get_uint32 (value) == wait->want)
-    wait->reached = TRUE;
-}
-
-/* Waits until the uint property @property of the offline object at @path is @want. It
- * subscribes before it reads, so that no change slips between. */
-static void
-wait_uint_property (Fixture *f, const char *path, const char *property, guint want)
-{
-  PropertyWait wait = { path, property, want, FALSE };
-  guint id = g_dbus_connection_signal_subscribe (
-      f->h.client, OFFLINE_STATE_BUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
-      path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed,
-      &wait, NULL);
-
-  if (harness_get_uint (f->h.client, path, property) == want)
-    wait.reached = TRUE;
-  harness_wait_flag (&wait.reached, WAIT_MS);
-  g_dbus_connection_signal_unsubscribe (f->h.client, id);
+  watch->want_advise_count = want;
+  if (harness_get_uint (f->h.client, path, "AdviseCount") == want)
+    watch->advise_count_reached = TRUE;
+  harness_wait_flag (&watch->advise_count_reached, WAIT_MS);
 }
 
 static void
@@ -318,7 +289,7 @@ wait_no_advises (Fixture *f, const char *const *profiles)
     {
       g_autofree char *path = harness_profile_path (profiles[i]);
 
-      wait_uint_property (f, path, "AdviseCount", 0);
+      wait_advise_count (f, path, 0);
     }
 }
 
@@ -602,7 +573,7 @@ test_wait_timeout (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_get_monotonic_time () - before, >=, G_TIME_SPAN_SECOND);
   g_assert_cmpstr (out, ==, "");
   g_assert_cmpstr (err, ==, "offlinectl: timed out after 1 s: profile 'default' is not offline\n");
-  wait_uint_property (f, DEFAULT_PATH, "AdviseCount", 0);
+  wait_advise_count (f, DEFAULT_PATH, 0);
 }
 
 /* wait advises first: a transition that another process starts afterwards ends the wait. */
@@ -616,8 +587,8 @@ test_wait_later (Fixture *f, gconstpointer data)
   waiting = start (f, ARGS ("wait", "offline", "--timeout=60"));
   /* A profile whose transitions notify nobody: wait follows its State all the same. */
   waiting_none = start (f, ARGS ("wait", "offline", "--profile", WORK));
-  wait_uint_property (f, DEFAULT_PATH, "AdviseCount", 1);
-  wait_uint_property (f, WORK_PATH, "AdviseCount", 1);
+  wait_advise_count (f, DEFAULT_PATH, 1);
+  wait_advise_count (f, WORK_PATH, 1);
 
   set_transition_delay (f, DEFAULT_PATH, 500);
   g_free (run_ok (f, ARGS ("offline", "--no-block")));
@@ -694,8 +665,8 @@ test_monitor (Fixture *f, gconstpointer data)
   g_assert_cmpuint (all->out.lines->len, ==, 6);
   g_assert_cmpuint (work->out.lines->len, ==, 3);
   g_assert_cmpuint (all->err.lines->len, ==, 1);
-  wait_uint_property (f, DEFAULT_PATH, "AdviseCount", 0);
-  wait_uint_property (f, WORK_PATH, "AdviseCount", 0);
+  wait_advise_count (f, DEFAULT_PATH, 0);
+  wait_advise_count (f, WORK_PATH, 0);
 
   for (guint i = 0; i < work->out.lines->len; i++)
     g_string_append_printf (json_lines, "%s\n", line (&work->out, i));
@@ -732,7 +703,7 @@ test_monitor_restart (Fixture *f, gconstpointer data)
   assert_monitor_line (line (&monitor->out, 2), "default", "DONE", 1);
   g_subprocess_send_signal (monitor->process, SIGINT);
   g_assert_cmpint (finish (monitor), ==, 0);
-  wait_uint_property (f, DEFAULT_PATH, "AdviseCount", 0);
+  wait_advise_count (f, DEFAULT_PATH, 0);
 }
 
 /* A monitor counts in status as another client's advise. */

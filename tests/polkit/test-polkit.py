@@ -24,20 +24,15 @@ import unittest
 
 import dbus
 import dbusmock
-import gi
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from daemon_test import (  # noqa: E402
+    BUS_NAME, GUARD_S, MANAGER_IFACE, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE,
+    MainLoopWaits, connect)
+from gi.repository import Gio, GLib  # noqa: E402
 from private_tmp import PrivateTmp  # noqa: E402
 
-gi.require_version('Gio', '2.0')
-gi.require_version('GLib', '2.0')
-from gi.repository import Gio, GLib  # noqa: E402
-
-BUS_NAME = 'org.offlinestate.OfflineState1'
-MANAGER_PATH = '/org/offlinestate/OfflineState1'
 DEFAULT_PATH = MANAGER_PATH + '/profiles/default'
-MANAGER_IFACE = BUS_NAME + '.Manager'
-OFFLINE_IFACE = BUS_NAME + '.OfflineMgr'
 EMULATION_IFACE = BUS_NAME + '.Emulation'
 PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties'
 
@@ -52,10 +47,7 @@ ACCESS_DENIED = 'org.freedesktop.DBus.Error.AccessDenied'
 PENDING = BUS_NAME + '.Error.Pending'
 NOT_FOUND = BUS_NAME + '.Error.NotFound'
 
-OFFLINE = 1
-ONLINE = 2
 BLOCK = 0x2000
-GUARD_S = 10
 CALL_TIMEOUT_MS = GUARD_S * 1000
 
 
@@ -76,14 +68,6 @@ class Reply:
 
     def error_name(self):
         return Gio.DBusError.get_remote_error(self.error) if self.error else None
-
-
-def connect(variable):
-    '''A connection of its own to the private bus that $variable names.'''
-    return Gio.DBusConnection.new_for_address_sync(
-        os.environ[variable],
-        Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
-        | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
 
 
 class Client:
@@ -137,7 +121,7 @@ def tearDownModule():
     private_tmp.leave()
 
 
-class DaemonTestCase(dbusmock.DBusTestCase):
+class DaemonTestCase(MainLoopWaits, dbusmock.DBusTestCase):
     '''The polkit mock and the daemon, with the helpers every test uses.'''
 
     # The daemon's options besides --system --ephemeral --verbose.
@@ -222,29 +206,8 @@ class DaemonTestCase(dbusmock.DBusTestCase):
     def daemon_log(self):
         return 'the daemon logged:\n' + self.read_log(self.daemons[0][1])
 
-    def spin_until(self, condition, what):
-        expired = []
-        guard = GLib.timeout_add_seconds(GUARD_S, lambda: expired.append(True))
-        context = GLib.MainContext.default()
-        while not condition():
-            if expired:
-                self.fail(f'timed out after {GUARD_S} s waiting for {what}\n' + self.daemon_log())
-            for daemon, _ in self.daemons:
-                if daemon.poll() is not None:
-                    self.fail(f'the daemon exited ({daemon.returncode}) waiting for {what}\n'
-                              + self.daemon_log())
-            context.iteration(True)
-        GLib.source_remove(guard)
-
-    def wait_for_name(self, bus, name, owned):
-        owners = []
-        watch = Gio.bus_watch_name_on_connection(
-            bus, name, Gio.BusNameWatcherFlags.NONE,
-            lambda connection, name, owner: owners.append(owner),
-            lambda connection, name: owners.append(None))
-        self.spin_until(lambda: owners and (owners[-1] is not None) == owned,
-                        f'{name} to be {"owned" if owned else "gone"}')
-        Gio.bus_unwatch_name(watch)
+    def running_daemons(self):
+        return [daemon for daemon, _ in self.daemons]
 
     def wait_reply(self, reply, what):
         self.spin_until(lambda: reply.done, what)

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Copyright 2026 The offline-state authors
+'''What the Python tests of the real daemon on python3-dbusmock's buses share (network/,
+polkit/): its names, connections of their own, and waiting on GLib's main loop with a guard
+that fails the test when the wait lasts too long or a daemon has died.'''
+import os
+
+import gi
+
+gi.require_version('Gio', '2.0')
+gi.require_version('GLib', '2.0')
+from gi.repository import Gio, GLib  # noqa: E402
+
+BUS_NAME = 'org.offlinestate.OfflineState1'
+MANAGER_PATH = '/org/offlinestate/OfflineState1'
+MANAGER_IFACE = BUS_NAME + '.Manager'
+OFFLINE_IFACE = BUS_NAME + '.OfflineMgr'
+
+OFFLINE = 1
+ONLINE = 2
+GUARD_S = 10
+
+
+def connect(variable):
+    '''A connection of its own to the private bus that $variable names.'''
+    return Gio.DBusConnection.new_for_address_sync(
+        os.environ[variable],
+        Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+        | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+
+
+class MainLoopWaits:
+    '''For a unittest.TestCase whose running_daemons() are the daemon processes it started,
+    and whose daemon_log() says what they logged.'''
+
+    def spin_until(self, condition, what):
+        expired = []
+        guard = GLib.timeout_add_seconds(GUARD_S, lambda: expired.append(True))
+        context = GLib.MainContext.default()
+        while not condition():
+            if expired:
+                self.fail(f'timed out after {GUARD_S} s waiting for {what}\n' + self.daemon_log())
+            for daemon in self.running_daemons():
+                if daemon.poll() is not None:
+                    self.fail(f'the daemon exited ({daemon.returncode}) waiting for {what}\n'
+                              + self.daemon_log())
+            context.iteration(True)
+        GLib.source_remove(guard)
+
+    def wait_for_name(self, bus, name, owned):
+        owners = []
+        watch = Gio.bus_watch_name_on_connection(
+            bus, name, Gio.BusNameWatcherFlags.NONE,
+            lambda connection, name, owner: owners.append(owner),
+            lambda connection, name: owners.append(None))
+        self.spin_until(lambda: owners and (owners[-1] is not None) == owned,
+                        f'{name} to be {"owned" if owned else "gone"}')
+        Gio.bus_unwatch_name(watch)
