@@ -171,7 +171,7 @@ take_next_folder (OsDaemon *daemon)
       if (daemon->lock_wait_id != 0)
         g_message ("The instance that served the bus has let its folders go");
       g_clear_handle_id (&daemon->lock_wait_id, g_source_remove);
-      os_daemon_load (daemon);
+      daemon->folders_taken (daemon);
       return;
     }
   fd = os_lock_folder (directory, &error);
@@ -193,10 +193,11 @@ take_next_folder (OsDaemon *daemon)
 }
 
 void
-os_daemon_take_folders (OsDaemon *daemon)
+os_daemon_take_folders (OsDaemon *daemon, void (*taken) (OsDaemon *daemon))
 {
+  daemon->folders_taken = taken;
   if (daemon->options.ephemeral)
-    os_daemon_load (daemon);
+    taken (daemon);
   else
     take_next_folder (daemon);
 }

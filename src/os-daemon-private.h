@@ -43,7 +43,9 @@ typedef struct
   guint limits_set; /* bit i: limit_options[i] was given */
 } OsDaemonOptions;
 
-typedef struct
+typedef struct _OsDaemon OsDaemon;
+
+struct _OsDaemon
 {
   OsDaemonOptions options;
   OsManager *manager;
@@ -62,22 +64,20 @@ typedef struct
   int state_lock;    /* the locks held on those folders, or -1 */
   int runtime_lock;
   guint lock_wait_id; /* the bound of the wait for the folders, with --replace */
-  gboolean serving;   /* the state is loaded and the objects are on the bus */
-  gboolean stopping;  /* the main loop was told to quit */
-  gboolean draining;  /* taking no new call, waiting for the transitions in progress */
+  void (*folders_taken) (OsDaemon *daemon); /* what follows the wait */
+  gboolean serving;                         /* the state is loaded and the objects are on the bus */
+  gboolean stopping;                        /* the main loop was told to quit */
+  gboolean draining; /* taking no new call, waiting for the transitions in progress */
   int drain_status;
   guint drain_id;
   OsBusHold *hold; /* with --replace, the calls that come before the state is loaded */
-} OsDaemon;
+};
 
 /* os-daemon-serve.c */
 
 /* Takes the folders (without --replace) and connects to the bus; then loads the state, or,
  * with --replace, owns the name first. FALSE with @error if the daemon cannot start. */
 gboolean os_daemon_start (OsDaemon *daemon, GError **error);
-/* Loads the state (the folders are this instance's now), puts the objects on the bus,
- * restores the advises. */
-void os_daemon_load (OsDaemon *daemon);
 
 /* os-daemon-handover.c */
 
@@ -92,8 +92,8 @@ void os_daemon_drain (OsDaemon *daemon, int status);
 /* Without --replace: both folders at once, or nothing is touched. */
 gboolean os_daemon_take_folders_now (OsDaemon *daemon, GError **error);
 /* With --replace, once the name is owned: the folders, waited for (none with --ephemeral),
- * then the state. */
-void os_daemon_take_folders (OsDaemon *daemon);
+ * then @taken runs (it loads the state). */
+void os_daemon_take_folders (OsDaemon *daemon, void (*taken) (OsDaemon *daemon));
 
 /* os-daemon-exit.c */
 

@@ -12,6 +12,8 @@
 #include "offline-state.h"
 #include "os-daemon-private.h"
 
+static void load (OsDaemon *daemon);
+
 /* The daemon serves the bus, with its name: only the instance that serves the bus writes the
  * advise journal, from now on; and one line, without --verbose too, says that clients can
  * call. */
@@ -36,7 +38,7 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
   /* With --replace, the name comes first, then the folders, once the old instance lets go. */
   if (!daemon->serving)
     {
-      os_daemon_take_folders (daemon);
+      os_daemon_take_folders (daemon, load);
       return;
     }
   announce (daemon);
@@ -175,8 +177,10 @@ on_bus_id (GObject *source, GAsyncResult *result, gpointer user_data)
   ask_bus (daemon, "ListNames", "(as)", on_names_listed);
 }
 
-void
-os_daemon_load (OsDaemon *daemon)
+/* Loads the state (the folders are this instance's now), puts the objects on the bus,
+ * restores the advises. */
+static void
+load (OsDaemon *daemon)
 {
   OsDaemonOptions *options = &daemon->options;
 
@@ -211,7 +215,7 @@ os_daemon_start (OsDaemon *daemon, GError **error)
 
   if (!options->replace)
     {
-      os_daemon_load (daemon);
+      load (daemon);
       return TRUE;
     }
   /* The name first: calls that come before the state is loaded wait for it. */
