@@ -510,11 +510,19 @@ harness_setup_full (Harness *h, HarnessFlags flags, const char *const *extra_arg
   g_assert_no_error (error);
   h->runtime_dir = g_dir_make_tmp ("offline-state-run-XXXXXX", &error);
   g_assert_no_error (error);
-  h->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  set_cloexec_from_3 ();
-  g_test_dbus_up (h->bus);
+  h->bus = harness_bus_up ();
   h->client = harness_connect (h);
   harness_start_daemon (h, extra_args);
+}
+
+GTestDBus *
+harness_bus_up (void)
+{
+  GTestDBus *bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+
+  set_cloexec_from_3 ();
+  g_test_dbus_up (bus);
+  return bus;
 }
 
 void
@@ -610,11 +618,17 @@ harness_run_daemon_sync_full (const char *const *argv, char **out_out, char **er
 GDBusConnection *
 harness_connect (Harness *h)
 {
+  return harness_connect_to (harness_bus_address (h));
+}
+
+GDBusConnection *
+harness_connect_to (const char *address)
+{
   g_autoptr (GError) error = NULL;
   GDBusConnection *connection;
 
   connection =
-      g_dbus_connection_new_for_address_sync (harness_bus_address (h),
+      g_dbus_connection_new_for_address_sync (address,
                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                               NULL, NULL, &error);

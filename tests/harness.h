@@ -93,6 +93,13 @@ void harness_remove_tree (const char *path);
 
 /* A new connection to the private bus: a separate client with its own unique name. */
 GDBusConnection *harness_connect (Harness *h);
+/* The same, to the bus at @address. */
+GDBusConnection *harness_connect_to (const char *address);
+
+/* A private bus (GTestDBus, G_TEST_DBUS_NONE), started, that holds none of the program's
+ * descriptors: GTestDBus's watcher then sees the program die (harness.c). For a service in
+ * the test's own process; harness_setup() starts its bus with it. */
+GTestDBus *harness_bus_up (void);
 
 /* Calls a method of the service synchronously (the test waits, the daemon doesn't).
  * @path NULL means the manager object. */
