@@ -11,11 +11,11 @@ G_BEGIN_DECLS
  * before any call of it that needed one goes on.
  *
  * Who may call what (the D-Bus reference: each interface's description names its polkit actions;
- * docs/desktop.md, Authorization). Every method handler of the bus layer hands its call to
- * os_authority_check() before it acts. One table gives, for each interface and method, the polkit
- * action that covers it, or none for a call open to everyone; a method the table does not list is
- * refused. Disabled (on the session bus), it lets every call through at once and never talks to
- * polkit. */
+ * docs/desktop.md, Authorization). Every call to the bus layer's interfaces reaches
+ * os_authority_check() from the dispatch (os-bus-dispatch.h), before its handler runs. Each
+ * method's Authorization annotation in the XML names the polkit action that covers it, or none
+ * for a call open to everyone; a method without one is refused. Disabled (on the session bus), it
+ * lets every call through at once and never talks to polkit. */
 #define OS_TYPE_AUTHORITY (os_authority_get_type ())
 G_DECLARE_FINAL_TYPE (OsAuthority, os_authority, OS, AUTHORITY, GObject)
 
@@ -23,16 +23,16 @@ G_DECLARE_FINAL_TYPE (OsAuthority, os_authority, OS, AUTHORITY, GObject)
  * connection of the authority's own); otherwise every call is let through. */
 OsAuthority *os_authority_new (GDBusConnection *bus, gboolean check_callers);
 
-/* The part of a handler that runs once its call is authorized: it reads its arguments
- * from @invocation again, and answers it. */
+/* What runs once a call is authorized (the dispatch's way to the handler): it reads the
+ * arguments from @invocation, and answers it. */
 typedef void (*OsAuthorizedFunc) (GObject *object, GDBusMethodInvocation *invocation);
 
 /* Runs @authorized on @object: at once for an open call or a disabled authority, from the
  * main loop once polkit agrees otherwise. A call that counts against the per-user limits
- * (Advise) first waits for the caller's Unix user, asked of the bus once per caller; the
- * caller's later calls wait behind it, in order. A refused call is answered here with
- * org.freedesktop.DBus.Error.AccessDenied naming the action, and logged; @authorized
- * never runs for it. @object is kept alive while polkit decides. */
+ * (PerUserLimits in the XML: Advise) first waits for the caller's Unix user, asked of the bus once
+ * per caller; the caller's later calls wait behind it, in order. A refused call is answered here
+ * with org.freedesktop.DBus.Error.AccessDenied naming the action, and logged; @authorized never
+ * runs for it. @object is kept alive while polkit decides. */
 void os_authority_check (OsAuthority *self,
                          GDBusMethodInvocation *invocation,
                          GObject *object,

@@ -119,18 +119,6 @@ client_take_advise_reply (GDBusMessage *reply, char **owner, GError **error)
   return token;
 }
 
-void
-client_unadvise_quietly (OfflineStateClient *self, guint advise_token)
-{
-  if (advise_token == 0 || self->object_path == NULL)
-    return;
-  /* No reply wanted, and never a reason to start the service. */
-  g_dbus_connection_call (self->connection, OFFLINE_STATE_BUS_NAME, self->object_path,
-                          OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise",
-                          g_variant_new ("(uu)", MAPIOFFLINE_UNADVISE_DEFAULT, advise_token), NULL,
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
-}
-
 /* Takes @owner, the unique name of the service instance that holds the advise. */
 void
 client_take_advise (OfflineStateClient *self, guint advise_token, char *owner)

@@ -89,6 +89,9 @@ void client_subscribe (OfflineStateClient *self);
 GDBusMessage *client_advise_message (OfflineStateClient *self);
 guint client_take_advise_reply (GDBusMessage *reply, char **owner, GError **error);
 void client_take_advise (OfflineStateClient *self, guint advise_token, char *owner);
+
+/* offline-state-client.c: an Unadvise that wants no reply (the client goes, or advises
+ * again). */
 void client_unadvise_quietly (OfflineStateClient *self, guint advise_token);
 
 /* offline-state-restart.c: the service gone, and back. */
