@@ -12,14 +12,7 @@
 
 #define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
 
-/* Checks of one argument, by the name its OS_BUS_CHECK_ANNOTATION gives. Each is the core's
- * own check (os-validate.h), so that a call the core would refuse is refused before polkit is
- * asked about it. */
-typedef gboolean (*UintCheck) (guint value, GError **error);
-typedef gboolean (*StringCheck) (const char *value, GError **error);
-
-/* Emulation.FailNext's method: one of OfflineMgr's that its XML marks OS_BUS_FAIL_NEXT_ANNOTATION.
- */
+/* Emulation.FailNext's method: an OfflineMgr method marked OS_BUS_FAIL_NEXT_ANNOTATION. */
 static gboolean
 check_fail_next_method (const char *method, GError **error)
 {
@@ -55,6 +48,12 @@ check_error_name (const char *name, GError **error)
     }
   return TRUE;
 }
+
+/* Checks of one argument, by the name its OS_BUS_CHECK_ANNOTATION gives. Most are the
+ * core's own (os-validate.h), so that a call the core would refuse is refused before polkit is
+ * asked about it. */
+typedef gboolean (*UintCheck) (guint value, GError **error);
+typedef gboolean (*StringCheck) (const char *value, GError **error);
 
 typedef struct
 {
