@@ -134,7 +134,8 @@ deny (GDBusMethodInvocation *invocation, const char *action, const char *reason)
     os_set_error (&error, OS_ERROR_ACCESS_DENIED, "%s needs the polkit action %s: %s", method,
                   action, reason);
   else
-    os_set_error (&error, OS_ERROR_ACCESS_DENIED, "%s is not open to callers on the system bus",
+    os_set_error (&error, OS_ERROR_ACCESS_DENIED,
+                  "%s is open to no caller: its introspection XML has no Authorization annotation",
                   method);
   os_bus_return_error (invocation, error);
 }
@@ -378,15 +379,21 @@ os_authority_check (OsAuthority *self,
   Rule found;
   const Rule *rule = find_rule (invocation, &found);
 
+  /* Deny by default, on every bus: a method whose XML says nothing of who may call it. */
+  if (rule == NULL)
+    {
+      deny (invocation, NULL, "no rule");
+      return;
+    }
   if (sender != NULL && !g_cancellable_is_cancelled (self->cancellable) &&
       (g_hash_table_contains (self->held, sender) ||
-       (rule != NULL && rule->needs_user && !g_hash_table_contains (self->uids, sender))))
+       (rule->needs_user && !g_hash_table_contains (self->uids, sender))))
     {
       hold (self, sender, check_new (self, invocation, object, authorized));
       return;
     }
   /* Most calls: nothing to ask, nothing to wait for. */
-  if (self->system_bus == NULL || (rule != NULL && rule->action == NULL))
+  if (self->system_bus == NULL || rule->action == NULL)
     {
       authorized (object, invocation);
       return;
