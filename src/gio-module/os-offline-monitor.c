@@ -3,14 +3,16 @@
  *
  * The monitor follows the State property of one profile's offline object: the committed
  * state, which changes at a transition's STATECHANGE. While the service is absent, or the
- * profile is missing, the profile counts as online and the monitor is the underlying one.
+ * profile is missing, the profile counts as online and the monitor is the underlying one;
+ * the object manager's signals say when the profile is removed or made again.
  */
 #include "config.h"
 
 #include "offline-state.h"
 #include "os-offline-monitor.h"
 
-#define PROPERTIES_INTERFACE "org.freedesktop.DBus.Properties"
+#define PROPERTIES_INTERFACE     "org.freedesktop.DBus.Properties"
+#define OBJECT_MANAGER_INTERFACE "org.freedesktop.DBus.ObjectManager"
 
 enum
 {
@@ -29,6 +31,7 @@ struct _OsOfflineMonitor
   gulong underlying_changed_id;
   gulong underlying_notify_id;
   char *profile;
+  char *path; /* its offline object's */
   GBusType bus_type;
 
   /* The rest belongs to the main context that the monitor was made in, where the bus
@@ -36,6 +39,8 @@ struct _OsOfflineMonitor
   guint watch_id;
   GDBusConnection *connection; /* while the service is there */
   char *owner;
+  guint objects_id;
+  gboolean opened; /* OpenOfflineObject was called, and has not failed */
   guint properties_id;
   GCancellable *cancellable; /* the calls made since the service last appeared */
 
@@ -153,20 +158,32 @@ on_got_all (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-on_properties_changed (GDBusConnection *connection,
-                       const char *sender,
-                       const char *path,
-                       const char *interface,
-                       const char *member,
-                       GVariant *parameters,
-                       gpointer user_data)
+on_properties_changed (OsOfflineMonitor *self, GVariant *parameters)
 {
   g_autoptr (GVariant) changed = NULL;
 
   if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sa{sv}as)")))
     return;
   changed = g_variant_get_child_value (parameters, 1);
-  apply_properties (user_data, changed);
+  apply_properties (self, changed);
+}
+
+static void on_objects_changed (OsOfflineMonitor *self, const char *member, GVariant *parameters);
+
+/* The service's signals: the profile's PropertiesChanged, the object manager's. */
+static void
+on_signal (GDBusConnection *connection,
+           const char *sender,
+           const char *path,
+           const char *interface,
+           const char *member,
+           GVariant *parameters,
+           gpointer user_data)
+{
+  if (g_str_equal (interface, PROPERTIES_INTERFACE))
+    on_properties_changed (user_data, parameters);
+  else
+    on_objects_changed (user_data, member, parameters);
 }
 
 /* PropertiesChanged first, then GetAll: on one connection, a change that comes before the
@@ -178,19 +195,58 @@ on_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply =
       g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  const char *path;
 
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    self->opened = FALSE;
   if (!call_finished (error))
     return;
-  g_variant_get (reply, "(&o)", &path);
   self->properties_id = g_dbus_connection_signal_subscribe (
-      self->connection, self->owner, PROPERTIES_INTERFACE, "PropertiesChanged", path,
-      OFFLINE_STATE_OFFLINE_MGR_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, self,
-      NULL);
-  g_dbus_connection_call (self->connection, self->owner, path, PROPERTIES_INTERFACE, "GetAll",
+      self->connection, self->owner, PROPERTIES_INTERFACE, "PropertiesChanged", self->path,
+      OFFLINE_STATE_OFFLINE_MGR_INTERFACE, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, self, NULL);
+  g_dbus_connection_call (self->connection, self->owner, self->path, PROPERTIES_INTERFACE, "GetAll",
                           g_variant_new ("(s)", OFFLINE_STATE_OFFLINE_MGR_INTERFACE),
                           G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
                           self->cancellable, on_got_all, g_object_ref (self));
+}
+
+static void
+open_profile (OsOfflineMonitor *self)
+{
+  self->opened = TRUE;
+  g_dbus_connection_call (
+      self->connection, self->owner, OFFLINE_STATE_MANAGER_PATH, OFFLINE_STATE_MANAGER_INTERFACE,
+      "OpenOfflineObject", g_variant_new ("(ss)", self->profile, ""), G_VARIANT_TYPE ("(o)"),
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable, on_opened, g_object_ref (self));
+}
+
+static void
+forget_profile (OsOfflineMonitor *self)
+{
+  if (self->properties_id != 0)
+    g_dbus_connection_signal_unsubscribe (self->connection, self->properties_id);
+  self->properties_id = 0;
+  self->opened = FALSE;
+}
+
+/* InterfacesAdded and InterfacesRemoved of the profile's object: made again, it is followed
+ * again; removed, it counts as online. */
+static void
+on_objects_changed (OsOfflineMonitor *self, const char *member, GVariant *parameters)
+{
+  const char *object = NULL;
+
+  if (g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(oa{sa{sv}})")) ||
+      g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(oas)")))
+    g_variant_get_child (parameters, 0, "&o", &object);
+  if (g_strcmp0 (object, self->path) != 0)
+    return;
+  if (g_str_equal (member, "InterfacesAdded") && !self->opened)
+    open_profile (self);
+  else if (g_str_equal (member, "InterfacesRemoved"))
+    {
+      forget_profile (self);
+      set_profile_online (self, TRUE);
+    }
 }
 
 static void
@@ -198,9 +254,10 @@ forget_service (OsOfflineMonitor *self)
 {
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  if (self->properties_id != 0)
-    g_dbus_connection_signal_unsubscribe (self->connection, self->properties_id);
-  self->properties_id = 0;
+  forget_profile (self);
+  if (self->objects_id != 0)
+    g_dbus_connection_signal_unsubscribe (self->connection, self->objects_id);
+  self->objects_id = 0;
   g_clear_object (&self->connection);
   g_clear_pointer (&self->owner, g_free);
 }
@@ -217,10 +274,10 @@ on_name_appeared (GDBusConnection *connection,
   self->connection = g_object_ref (connection);
   self->owner = g_strdup (owner);
   self->cancellable = g_cancellable_new ();
-  g_dbus_connection_call (
-      connection, owner, OFFLINE_STATE_MANAGER_PATH, OFFLINE_STATE_MANAGER_INTERFACE,
-      "OpenOfflineObject", g_variant_new ("(ss)", self->profile, ""), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, self->cancellable, on_opened, g_object_ref (self));
+  self->objects_id = g_dbus_connection_signal_subscribe (
+      connection, owner, OBJECT_MANAGER_INTERFACE, NULL, OFFLINE_STATE_MANAGER_PATH, NULL,
+      G_DBUS_SIGNAL_FLAGS_NONE, on_signal, self, NULL);
+  open_profile (self);
 }
 
 static void
@@ -407,6 +464,7 @@ os_offline_monitor_finalize (GObject *object)
   OsOfflineMonitor *self = OS_OFFLINE_MONITOR (object);
 
   g_free (self->profile);
+  g_free (self->path);
   G_OBJECT_CLASS (os_offline_monitor_parent_class)->finalize (object);
 }
 
@@ -415,9 +473,12 @@ static void
 os_offline_monitor_init (OsOfflineMonitor *self)
 {
   const char *profile = g_getenv ("OFFLINE_STATE_PROFILE");
+  g_autofree char *escaped = NULL;
 
   self->profile =
       g_strdup (profile != NULL && *profile != '\0' ? profile : OFFLINE_STATE_DEFAULT_PROFILE);
+  escaped = g_dbus_escape_object_path (self->profile);
+  self->path = g_strconcat (OFFLINE_STATE_PROFILES_PATH "/", escaped, NULL);
   self->bus_type = g_strcmp0 (g_getenv ("OFFLINE_STATE_BUS"), "system") == 0 ? G_BUS_TYPE_SYSTEM
                                                                              : G_BUS_TYPE_SESSION;
   self->profile_online = TRUE;

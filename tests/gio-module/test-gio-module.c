@@ -273,6 +273,13 @@ test_service_later (Harness *h, gconstpointer data)
   watch_stop (&watch);
 }
 
+static char *
+create_work (Harness *h)
+{
+  return harness_create_profile (
+      h, "work", MAPIOFFLINE_CAPABILITY_OFFLINE | MAPIOFFLINE_CAPABILITY_ONLINE, OFFLINE);
+}
+
 /* $OFFLINE_STATE_PROFILE chooses the profile; the others do not matter. */
 static void
 test_other_profile (Harness *h, gconstpointer data)
@@ -282,8 +289,7 @@ test_other_profile (Harness *h, gconstpointer data)
 
   if (!network_underneath ())
     return;
-  path = harness_create_profile (
-      h, "work", MAPIOFFLINE_CAPABILITY_OFFLINE | MAPIOFFLINE_CAPABILITY_ONLINE, OFFLINE);
+  path = create_work (h);
   g_setenv ("OFFLINE_STATE_PROFILE", "work", TRUE);
   watch_start (&watch);
   g_unsetenv ("OFFLINE_STATE_PROFILE");
@@ -292,6 +298,31 @@ test_other_profile (Harness *h, gconstpointer data)
   set_state (h, OFFLINE_STATE_DEFAULT_PROFILE, ONLINE);
   set_state (h, "work", ONLINE);
   watch_wait (&watch, TRUE);
+  watch_stop (&watch);
+}
+
+/* The profile removed: it counts as online; made again: it is followed again. Missing when
+ * the monitor is made: followed once it is made. */
+static void
+test_profile_removed (Harness *h, gconstpointer data)
+{
+  Watch watch = { 0 };
+  g_autofree char *first = NULL;
+  g_autofree char *again = NULL;
+
+  if (!network_underneath ())
+    return;
+  g_setenv ("OFFLINE_STATE_PROFILE", "work", TRUE);
+  watch_start (&watch);
+  g_unsetenv ("OFFLINE_STATE_PROFILE");
+  first = create_work (h);
+  follow (&watch, FALSE);
+  harness_remove_profile (h, "work");
+  follow (&watch, TRUE);
+  again = create_work (h);
+  follow (&watch, FALSE);
+  harness_remove_profile (h, "work");
+  follow (&watch, TRUE);
   watch_stop (&watch);
 }
 
@@ -317,5 +348,6 @@ main (int argc, char **argv)
                test_service_restarted);
   HARNESS_ADD ("/gio-module/service-later", NULL, harness_fixture_setup, test_service_later);
   HARNESS_ADD ("/gio-module/other-profile", NULL, harness_fixture_setup, test_other_profile);
+  HARNESS_ADD ("/gio-module/profile-removed", NULL, harness_fixture_setup, test_profile_removed);
   return g_test_run ();
 }
