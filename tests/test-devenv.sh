@@ -59,6 +59,12 @@ from gi.repository import GIRepository, OfflineState
 print(\"OfflineState\", OfflineState._version, \"from\",
       GIRepository.Repository.get_default().get_typelib_path(\"OfflineState\").rsplit(\"/\", 1)[0])
 "')"
+check "GIO programs see the built network monitor (GIO_USE_NETWORK_MONITOR=help)" \
+  "offline-state - -10" \
+  "$(in_devenv 'GIO_USE_NETWORK_MONITOR=help /usr/bin/python3 -c "
+from gi.repository import Gio
+Gio.NetworkMonitor.get_default()
+" | sed -n "s/^ *\(offline-state - .*\)/\1/p"')"
 check "the client library is the one built" "$builddir/src/client/liboffline-state-1.so.0" \
   "$(in_devenv 'ldd "$(command -v offlinectl)" | sed -n "s/^\tliboffline-state-1.so.0 => \(.*\) (.*/\1/p"')"
 check "the bus: scripts/run's private one first, then the caller's" \

@@ -208,6 +208,11 @@ done
 [ "$SYSTEMDUSERUNITDIR" != no ] && expect required "$SYSTEMDUSERUNITDIR/offline-stated.service"
 [ "$SYSTEMDSYSTEMUNITDIR" != no ] && expect required "$SYSTEMDSYSTEMUNITDIR/offline-stated.service"
 [ "$BASHCOMPLETIONDIR" != no ] && expect required "$completion"
+if [ "$GIOMODULEDIR" != no ]; then
+  expect required "$GIOMODULEDIR/libgiooffline-state.so"
+  # A staged install leaves the folder's cache to the package's trigger.
+  check "no giomodule.cache under --destdir" test ! -e "$dest$GIOMODULEDIR/giomodule.cache"
+fi
 if [ "$MAN_PAGES" = true ]; then
   expect required "$MANDIR/man1/offlinectl.1"
   expect required "$MANDIR/man8/offline-stated.8"
