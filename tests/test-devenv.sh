@@ -59,12 +59,18 @@ from gi.repository import GIRepository, OfflineState
 print(\"OfflineState\", OfflineState._version, \"from\",
       GIRepository.Repository.get_default().get_typelib_path(\"OfflineState\").rsplit(\"/\", 1)[0])
 "')"
+# A module built with AddressSanitizer needs the ASan runtime loaded first in an interpreter
+# built without it, as tests/sanitizers/asan-test-wrapper does for the Python tests.
+preload=""
+if ldd "$builddir/src/gio-module/libgiooffline-state.so" | grep -q libasan; then
+  preload="LD_PRELOAD=$("${CC:-gcc}" -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 "
+fi
 check "GIO programs see the built network monitor (GIO_USE_NETWORK_MONITOR=help)" \
   "offline-state - -10" \
-  "$(in_devenv 'GIO_USE_NETWORK_MONITOR=help /usr/bin/python3 -c "
+  "$(in_devenv "${preload}GIO_USE_NETWORK_MONITOR=help /usr/bin/python3 -c '
 from gi.repository import Gio
 Gio.NetworkMonitor.get_default()
-" | sed -n "s/^ *\(offline-state - .*\)/\1/p"')"
+' | sed -n 's/^ *\(offline-state - .*\)/\1/p'")"
 check "the client library is the one built" "$builddir/src/client/liboffline-state-1.so.0" \
   "$(in_devenv 'ldd "$(command -v offlinectl)" | sed -n "s/^\tliboffline-state-1.so.0 => \(.*\) (.*/\1/p"')"
 check "the bus: scripts/run's private one first, then the caller's" \
