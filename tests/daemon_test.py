@@ -56,3 +56,15 @@ class MainLoopWaits:
         self.spin_until(lambda: owners and (owners[-1] is not None) == owned,
                         f'{name} to be {"owned" if owned else "gone"}')
         Gio.bus_unwatch_name(watch)
+
+
+class OneDaemon(MainLoopWaits):
+    '''MainLoopWaits for a test case that started one daemon, self.daemon, logging to the
+    open file self.log.'''
+
+    def daemon_log(self):
+        self.log.seek(0)
+        return 'the daemon logged:\n' + self.log.read()
+
+    def running_daemons(self):
+        return [self.daemon]

@@ -23,7 +23,7 @@ import dbusmock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
-    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, MainLoopWaits, connect)
+    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect)
 from gi.repository import Gio, GLib, GObject  # noqa: E402
 from private_tmp import PrivateTmp  # noqa: E402
 
@@ -56,7 +56,7 @@ def new_monitor(name):
     return monitor
 
 
-class GioModuleNetworkTest(MainLoopWaits, dbusmock.DBusTestCase):
+class GioModuleNetworkTest(OneDaemon, dbusmock.DBusTestCase):
     @classmethod
     def setUpClass(cls):
         cls.start_system_bus()
@@ -81,13 +81,6 @@ class GioModuleNetworkTest(MainLoopWaits, dbusmock.DBusTestCase):
         self.nm.terminate()
         self.nm.wait()
         self.log.close()
-
-    def daemon_log(self):
-        self.log.seek(0)
-        return 'the daemon logged:\n' + self.log.read()
-
-    def running_daemons(self):
-        return [self.daemon]
 
     def network(self, available):
         '''NetworkManager connects or disconnects; returns once GLib's monitor of it has seen

@@ -26,7 +26,7 @@ import dbusmock
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
     BUS_NAME, GUARD_S, MANAGER_IFACE, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE,
-    MainLoopWaits, connect)
+    OneDaemon, connect)
 from gi.repository import Gio, GLib  # noqa: E402
 from private_tmp import PrivateTmp  # noqa: E402
 
@@ -76,7 +76,7 @@ def tearDownModule():
     private_tmp.leave()
 
 
-class NetworkTest(MainLoopWaits, dbusmock.DBusTestCase):
+class NetworkTest(OneDaemon, dbusmock.DBusTestCase):
     @classmethod
     def setUpClass(cls):
         cls.start_system_bus()
@@ -104,13 +104,6 @@ class NetworkTest(MainLoopWaits, dbusmock.DBusTestCase):
         self.log.close()
 
     # Helpers
-
-    def daemon_log(self):
-        self.log.seek(0)
-        return 'the daemon logged:\n' + self.log.read()
-
-    def running_daemons(self):
-        return [self.daemon]
 
     def run_for(self, ms):
         '''Runs the main loop for ms: for what must not happen.'''
