@@ -33,13 +33,13 @@ class MainLoopWaits:
     '''For a unittest.TestCase whose running_daemons() are the daemon processes it started,
     and whose daemon_log() says what they logged.'''
 
-    def spin_until(self, condition, what):
+    def spin_until(self, condition, what, guard_s=GUARD_S):
         expired = []
-        guard = GLib.timeout_add_seconds(GUARD_S, lambda: expired.append(True))
+        guard = GLib.timeout_add_seconds(guard_s, lambda: expired.append(True))
         context = GLib.MainContext.default()
         while not condition():
             if expired:
-                self.fail(f'timed out after {GUARD_S} s waiting for {what}\n' + self.daemon_log())
+                self.fail(f'timed out after {guard_s} s waiting for {what}\n' + self.daemon_log())
             for daemon in self.running_daemons():
                 if daemon.poll() is not None:
                     self.fail(f'the daemon exited ({daemon.returncode}) waiting for {what}\n'
