@@ -26,9 +26,10 @@ typedef enum
 {
   BENCH_SECTION_STARTUP = 1 << 0, /* start-up and memory at rest, against the floor */
   BENCH_SECTION_ROUND_TRIPS = 1 << 1,
-  BENCH_SECTION_FAN_OUT = 1 << 2, /* and throughput */
-  BENCH_SECTION_MEMORY = 1 << 3,  /* growth per advise */
-  BENCH_SECTIONS_ALL = (1 << 4) - 1
+  BENCH_SECTION_FAN_OUT = 1 << 2,    /* and throughput */
+  BENCH_SECTION_MEMORY = 1 << 3,     /* growth per advise */
+  BENCH_SECTION_GIO_MODULE = 1 << 4, /* STATECHANGE to network-changed in a GIO program */
+  BENCH_SECTIONS_ALL = (1 << 5) - 1
 } BenchSections;
 
 typedef struct
@@ -49,6 +50,8 @@ typedef struct
   char *bus_config;
   char *subscribers_path;
   char *baseline_path;
+  char *gio_module_probe_path; /* bench-gio-module */
+  char *gio_module_dir;        /* the build's src/gio-module */
 } BenchOptions;
 
 typedef struct
@@ -104,4 +107,5 @@ gboolean bench_measure_startup (Bench *bench, GError **error);
 gboolean bench_measure_round_trips (Bench *bench, GError **error);
 gboolean bench_measure_fan_out (Bench *bench, GError **error);
 gboolean bench_measure_memory (Bench *bench, GError **error);
+gboolean bench_measure_gio_module (Bench *bench, GError **error);
 void bench_add_targets (Bench *bench);

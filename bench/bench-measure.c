@@ -4,6 +4,7 @@
  * The measurements of issue 5, one function per section of the table.
  */
 #include <signal.h>
+#include <stdio.h>
 
 #include "bench-driver.h"
 #include "offline-state.h"
@@ -564,6 +565,63 @@ bench_measure_memory (Bench *bench, GError **error)
   return bench_forget (bench, error);
 }
 
+/* The GIO module */
+
+#define GIO_MODULE_TRANSITIONS 100
+#define GIO_MODULE_TIMEOUT_MS  60000
+
+/* A fresh daemon, and bench-gio-module as a GIO program that chose the build's module: each
+ * of its transitions is a sample, so that a figure's median and max are the median and the
+ * worst of GIO_MODULE_TRANSITIONS transitions. */
+gboolean
+bench_measure_gio_module (Bench *bench, GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree char *transitions = g_strdup_printf ("%u", GIO_MODULE_TRANSITIONS);
+  const char *argv[] = { bench->options.gio_module_probe_path,
+                         bench->profile_path[BENCH_PROFILE_SIGNAL], transitions, NULL };
+  g_autoptr (BenchChild) probe = NULL;
+  BenchFigure *network, *properties;
+  double owned_ms, answer_ms;
+  gboolean ok = TRUE;
+
+  g_subprocess_launcher_setenv (
+      launcher, "DBUS_SESSION_BUS_ADDRESS",
+      g_subprocess_launcher_getenv (bench->launcher, "DBUS_SESSION_BUS_ADDRESS"), TRUE);
+  g_subprocess_launcher_setenv (launcher, "GIO_EXTRA_MODULES", bench->options.gio_module_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GIO_USE_NETWORK_MONITOR", "offline-state", TRUE);
+  network = figure (bench, "gio_module.network_changed",
+                    "GIO module: STATECHANGE to network-changed", "ms");
+  properties = figure (bench, "gio_module.network_changed.floor",
+                       "  floor: STATECHANGE to the State's PropertiesChanged", "ms");
+  if (!bench_start_daemon (bench, &owned_ms, &answer_ms, error))
+    return FALSE;
+  probe = bench_child_spawn (launcher, "bench-gio-module", argv, error);
+  while (ok && probe != NULL)
+    {
+      g_autofree char *line = bench_child_read (probe, GIO_MODULE_TIMEOUT_MS, error);
+      double network_ms, properties_ms;
+
+      if (line == NULL)
+        ok = FALSE;
+      else if (g_str_equal (line, "end"))
+        break;
+      else if (sscanf (line, "sample %lf %lf", &network_ms, &properties_ms) == 2)
+        {
+          bench_figure_add (network, network_ms);
+          bench_figure_add (properties, properties_ms);
+        }
+      else
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "bench-gio-module: %s", line);
+          ok = FALSE;
+        }
+    }
+  bench_stop_daemon (bench);
+  return ok && probe != NULL;
+}
+
 /* A target whose figure this run did not measure (--only) is left out, not missed. */
 static void
 target (Bench *bench, const char *label, const char *figure_key, double limit, gboolean below)
@@ -602,6 +660,12 @@ bench_add_targets (Bench *bench)
   target (bench, "RSS growth per advise at 50000 (B)", "memory.per_advise.50000", 512, FALSE);
   target (bench, "RSS at rest (KiB)", "memory.rest", 4096, TRUE);
   target (bench, "  floor: RSS at rest (KiB)", "memory.rest.floor", 4096, TRUE);
+  /* Issue 15: applications hear of a commit within a millisecond of its news reaching them;
+   * the floor is GLib's own delivery of that news to the main loop. */
+  target (bench, "GIO module: STATECHANGE to network-changed (ms)", "gio_module.network_changed", 1,
+          TRUE);
+  target (bench, "  floor: STATECHANGE to PropertiesChanged (ms)",
+          "gio_module.network_changed.floor", 1, TRUE);
   target (bench, "start-up to name owned (ms)", "startup.owned", 20, TRUE);
   target (bench, "  floor: start-up to name owned (ms)", "startup.owned.floor", 20, TRUE);
 }

@@ -299,6 +299,12 @@ run (Bench *bench, GError **error)
   if ((sections & (BENCH_SECTION_ROUND_TRIPS | BENCH_SECTION_FAN_OUT)) &&
       !measure_on_one_daemon (bench, error))
     return FALSE;
+  if (sections & BENCH_SECTION_GIO_MODULE)
+    {
+      g_printerr ("bench: the GIO module\n");
+      if (!bench_measure_gio_module (bench, error))
+        return FALSE;
+    }
   if (!(sections & BENCH_SECTION_MEMORY))
     return TRUE;
   g_printerr ("bench: memory\n");
@@ -354,7 +360,8 @@ tear_down (Bench *bench)
   g_clear_pointer (&bench->bus, bench_child_free);
 }
 
-static const char *const section_names[] = { "startup", "round-trips", "fan-out", "memory" };
+static const char *const section_names[] = { "startup", "round-trips", "fan-out", "memory",
+                                             "gio-module" };
 
 static gboolean
 parse_sections (BenchOptions *options, GError **error)
@@ -377,7 +384,9 @@ parse_sections (BenchOptions *options, GError **error)
       if (s == G_N_ELEMENTS (section_names))
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "--only: no section '%s' (startup, round-trips, fan-out, memory)", names[i]);
+                       "--only: no section '%s' (startup, round-trips, fan-out, memory, "
+                       "gio-module)",
+                       names[i]);
           return FALSE;
         }
       options->sections |= 1 << s;
@@ -405,7 +414,9 @@ parse_options (BenchOptions *options, int *argc, char ***argv, GError **error)
       "Largest signal fan-out, a power of 10 (default: 10000)", "N" },
     { "only", 0, 0, G_OPTION_ARG_STRING, &options->only,
       "Run only these sections, comma-separated: startup (start-up and memory at rest, against "
-      "the floor), round-trips, fan-out (and throughput), memory (growth per advise)",
+      "the floor), round-trips, fan-out (and throughput), memory (growth per advise), "
+      "gio-module (STATECHANGE to the GIO module's network-changed in a client, against the "
+      "State's PropertiesChanged)",
       "LIST" },
     { "baseline-order", 0, 0, G_OPTION_ARG_STRING, &options->baseline_order,
       "The order in which the baseline sends its signals: advise (the daemon's own, the order "
@@ -457,7 +468,9 @@ main (int argc, char **argv)
                  .daemon_path = OFFLINE_STATED,
                  .bus_config = BENCH_BUS_CONFIG,
                  .subscribers_path = BENCH_SUBSCRIBERS,
-                 .baseline_path = BENCH_BASELINE },
+                 .baseline_path = BENCH_BASELINE,
+                 .gio_module_probe_path = BENCH_GIO_MODULE_PROBE,
+                 .gio_module_dir = BENCH_GIO_MODULE_DIR },
   };
   g_autoptr (GError) error = NULL;
   g_autofree char *log_path = NULL;
