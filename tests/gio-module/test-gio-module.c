@@ -6,6 +6,10 @@
  * real daemon runs on a private bus, a fresh one for every case; each case makes monitors of
  * its own from the extension point, as g_network_monitor_get_default() does once.
  */
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "transition-clients.h"
 
 /* How a monitor announces itself: its network-changed signals and its notifications. */
@@ -273,6 +277,107 @@ test_service_later (Harness *h, gconstpointer data)
   watch_stop (&watch);
 }
 
+/* The modules are loaded (the build's among them) with GLib's base monitor as the default:
+ * no thread and no bus of its own, that a case's private bus would wait for. */
+static void
+load_modules (void)
+{
+  g_autofree char *chosen = g_strdup (g_getenv ("GIO_USE_NETWORK_MONITOR"));
+
+  g_setenv ("GIO_USE_NETWORK_MONITOR", "base", TRUE);
+  g_assert_nonnull (g_network_monitor_get_default ());
+  g_setenv ("GIO_USE_NETWORK_MONITOR", chosen, TRUE);
+}
+
+/* The daemon that owns the bus name, as the bus sees it. */
+static int
+owner_pidfd (GDBusConnection *connection)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "GetConnectionUnixProcessID", g_variant_new ("(s)", OFFLINE_STATE_BUS_NAME),
+      G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  guint pid;
+  int fd;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &pid);
+  fd = (int) syscall (SYS_pidfd_open, (pid_t) pid, 0);
+  g_assert_cmpint (fd, >=, 0);
+  return fd;
+}
+
+static gboolean
+name_has_owner (GDBusConnection *connection)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
+      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "NameHasOwner", g_variant_new ("(s)", OFFLINE_STATE_BUS_NAME), G_VARIANT_TYPE ("(b)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  gboolean owned;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+/* Not running but activatable (a bus whose services folder is the build's test-services
+ * folder): the monitor never starts the service, and follows it once another program's
+ * call has started it. In a process of its own, so that the module's connection is to
+ * this case's bus. */
+static void
+test_activated (void)
+{
+  g_autoptr (GTestDBus) bus = NULL;
+  g_autoptr (GDBusConnection) client = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = harness_profile_path (OFFLINE_STATE_DEFAULT_PROFILE);
+  Watch watch = { 0 };
+  struct pollfd daemon = { .events = POLLIN };
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  load_modules ();
+  if (!network_underneath ())
+    return;
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_add_service_dir (bus, g_getenv ("OFFLINE_STATE_TEST_SERVICES_DIR"));
+  g_test_dbus_up (bus);
+  client =
+      g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (bus),
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  watch_start (&watch);
+  assert_follows (&watch, TRUE);
+  g_assert_false (name_has_owner (client));
+
+  /* The first call starts the daemon; with BLOCK it returns once the profile is offline. */
+  reply = g_dbus_connection_call_sync (
+      client, OFFLINE_STATE_BUS_NAME, path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "SetCurrentState",
+      g_variant_new ("(uuu)", BLOCK, MAPIOFFLINE_STATE_OFFLINE_MASK, OFFLINE), G_VARIANT_TYPE_UNIT,
+      G_DBUS_CALL_FLAGS_NONE, WAIT_MS, NULL, &error);
+  g_assert_no_error (error);
+  follow (&watch, FALSE);
+  watch_stop (&watch);
+
+  /* The activated daemon leaves with its bus: wait for it, so that nothing outlives the case. */
+  daemon.fd = owner_pidfd (client);
+  g_dbus_connection_close_sync (client, NULL, NULL);
+  g_test_dbus_down (bus);
+  g_assert_cmpint (poll (&daemon, 1, WAIT_MS), ==, 1);
+  close (daemon.fd);
+}
+
 static char *
 create_work (Harness *h)
 {
@@ -331,18 +436,11 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  /* The modules are loaded (the build's among them) with GLib's base monitor as the
-   * default: no thread and no bus of its own, that a case's private bus would wait for. */
   if (!g_test_subprocess ())
-    {
-      g_autofree char *chosen = g_strdup (g_getenv ("GIO_USE_NETWORK_MONITOR"));
-
-      g_setenv ("GIO_USE_NETWORK_MONITOR", "base", TRUE);
-      g_assert_nonnull (g_network_monitor_get_default ());
-      g_setenv ("GIO_USE_NETWORK_MONITOR", chosen, TRUE);
-    }
+    load_modules ();
 
   g_test_add_func ("/gio-module/default", test_default);
+  g_test_add_func ("/gio-module/activated", test_activated);
   HARNESS_ADD ("/gio-module/transitions", NULL, harness_fixture_setup, test_transitions);
   HARNESS_ADD ("/gio-module/service-restarted", NULL, harness_fixture_setup,
                test_service_restarted);
