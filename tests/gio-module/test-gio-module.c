@@ -135,6 +135,29 @@ reach (GNetworkMonitor *monitor, GSocketConnectable *where)
   return error;
 }
 
+typedef struct
+{
+  GNetworkMonitor *monitor;
+  GSocketConnectable *where;
+} Reach;
+
+static gpointer
+reach_thread (gpointer user_data)
+{
+  Reach *r = user_data;
+
+  return reach (r->monitor, r->where);
+}
+
+/* can_reach from a thread of its own, as evolution-data-server's backends call it. */
+static GError *
+reach_in_thread (GNetworkMonitor *monitor, GSocketConnectable *where)
+{
+  Reach r = { monitor, where };
+
+  return g_thread_join (g_thread_new ("can-reach", reach_thread, &r));
+}
+
 /* Offline: no network, LOCAL, can_reach fails at once. Online: what the underlying monitor
  * says, can_reach included. */
 static void
@@ -145,6 +168,7 @@ assert_follows (Watch *watch, gboolean online)
   GSocketConnectable *where = G_SOCKET_CONNECTABLE (address);
   g_autoptr (GError) sync_error = reach (watch->monitor, where);
   g_autoptr (GError) async_error = reach_async (watch->monitor, where);
+  g_autoptr (GError) thread_error = reach_in_thread (watch->monitor, where);
   g_autoptr (GError) theirs = reach (underlying, where);
 
   if (!online)
@@ -154,6 +178,7 @@ assert_follows (Watch *watch, gboolean online)
                        G_NETWORK_CONNECTIVITY_LOCAL);
       g_assert_error (sync_error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
       g_assert_error (async_error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
+      g_assert_error (thread_error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE);
       return;
     }
   g_assert_cmpint (g_network_monitor_get_network_available (watch->monitor), ==,
@@ -162,6 +187,7 @@ assert_follows (Watch *watch, gboolean online)
                    g_network_monitor_get_connectivity (underlying));
   g_assert_error (sync_error, theirs->domain, theirs->code);
   g_assert_error (async_error, theirs->domain, theirs->code);
+  g_assert_error (thread_error, theirs->domain, theirs->code);
 }
 
 /* Availability changes with the profile only where the network underneath is there. */
