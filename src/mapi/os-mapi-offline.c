@@ -305,12 +305,16 @@ static const IMAPIOfflineMgrVtbl offline_vtbl = {
 
 /* HrOpenOfflineObj */
 
-/* wchar_t is UTF-32 here; NULL for what is not Unicode. */
+/* wchar_t is UTF-32 here; NULL for what is not Unicode (g_ucs4_to_utf8() would encode a
+ * surrogate). */
 static char *
 profile_name (LPCWSTR name)
 {
   G_STATIC_ASSERT (sizeof (wchar_t) == sizeof (gunichar));
 
+  for (LPCWSTR c = name; *c != 0; c++)
+    if (!g_unichar_validate ((gunichar) *c))
+      return NULL;
   return g_ucs4_to_utf8 ((const gunichar *) name, -1, NULL, NULL, NULL);
 }
 
