@@ -530,7 +530,16 @@ mapi_build() {
   (cd "$tmp/mapi" && PKG_CONFIG_PATH="$dest$LIBDIR/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
     bash -c "$1")
 }
-mapi_run() { "${clean_env[@]}" "DBUS_SESSION_BUS_ADDRESS=$session" "LD_LIBRARY_PATH=$dest$LIBDIR" "$@"; }
+# The library of a sanitized build needs the ASan runtime loaded first, which the page's
+# program, built without it, gets as the interpreters do (tests/sanitizers/asan-test-wrapper).
+mapi_preload=()
+if readelf -d "$dest$LIBDIR/liboffline-state-mapi-1.so.0" 2>/dev/null | grep -q 'NEEDED.*libasan'; then
+  mapi_preload=("LD_PRELOAD=$(cc -print-file-name=libasan.so)" "ASAN_OPTIONS=detect_leaks=0")
+fi
+mapi_run() {
+  "${clean_env[@]}" "${mapi_preload[@]}" "DBUS_SESSION_BUS_ADDRESS=$session" \
+    "LD_LIBRARY_PATH=$dest$LIBDIR" "$@"
+}
 shown_as[mapi_build]="PKG_CONFIG_PATH=\$dest$LIBDIR/pkgconfig PKG_CONFIG_SYSROOT_DIR=\$dest bash -c"
 shown_as[mapi_run]=""
 mkdir -p "$tmp/mapi"
