@@ -38,11 +38,20 @@
 #define OFFLINE_STATE_E_NOINTERFACE     0x80004002u
 #define OFFLINE_STATE_MAPI_E_DISK_ERROR 0x80040116u
 
+/* and those that liboffline-state-mapi-1 returns besides (docs/mapi.md) */
+#define OFFLINE_STATE_E_POINTER          0x80004003u
+#define OFFLINE_STATE_E_OUTOFMEMORY      0x8007000Eu
+#define OFFLINE_STATE_E_ACCESSDENIED     0x80070005u
+#define OFFLINE_STATE_MAPI_E_CALL_FAILED 0x80004005u
+#define OFFLINE_STATE_MAPI_E_NO_SUPPORT  0x80040102u
+
 /* D-Bus names (the D-Bus reference, and docs/concepts.md) */
 #define OFFLINE_STATE_BUS_NAME             "org.offlinestate.OfflineState1"
 #define OFFLINE_STATE_MANAGER_PATH         "/org/offlinestate/OfflineState1"
 #define OFFLINE_STATE_PROFILES_PATH        "/org/offlinestate/OfflineState1/profiles"
 #define OFFLINE_STATE_SIGNAL_CALLBACK_PATH "/"
+/* Where liboffline-state-mapi-1 exports its OfflineNotify objects, one per advise */
+#define OFFLINE_STATE_MAPI_CALLBACK_PATH "/org/offlinestate/OfflineState1/mapi"
 
 #define OFFLINE_STATE_MANAGER_INTERFACE        "org.offlinestate.OfflineState1.Manager"
 #define OFFLINE_STATE_OFFLINE_MGR_INTERFACE    "org.offlinestate.OfflineState1.OfflineMgr"

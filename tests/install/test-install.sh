@@ -7,12 +7,14 @@
 # name, every installed XML file, the D-Bus interface files against what the installed
 # daemon introspects, the man pages, the bash completion, and D-Bus activation itself. On
 # a private session bus whose services folder holds the installed activation file, the
-# first method call starts the installed daemon; on a private bus with the system bus's
+# first method call starts the installed daemon, and docs/mapi.md's program, built against
+# the installed liboffline-state-mapi-1, talks to it; on a private bus with the system bus's
 # policy and the installed policy file, an unprivileged user activates the system service
 # and talks to it both ways. Output: TAP.
 #
 # Usage: test-install.sh BUILD_DIR. tests/install/meson.build sets the rest in the
-# environment: MESON, VERSION, SOURCE_DIR and the install folders (BINDIR, LIBEXECDIR...).
+# environment: MESON, VERSION, SOURCE_DIR, MAPI_DOC (docs/mapi.md, whose program is built
+# against the install and run) and the install folders (BINDIR, LIBEXECDIR...).
 #
 # Why the copied activation files: with --destdir, the files are staged under $tmp/dest
 # but still name the final paths (Exec=/usr/local/libexec/offline-stated). The test hands
@@ -195,6 +197,9 @@ expect optional "$BINDIR/offlinectl"
 expect required "$INCLUDEDIR/offline-state-1/offline-state.h"
 expect optional "$INCLUDEDIR/offline-state-1/offline-state-client.h"
 expect optional "$LIBDIR/pkgconfig/offline-state-1.pc"
+expect required "$INCLUDEDIR/offline-state-1/offline-state-mapi.h"
+expect required "$LIBDIR/liboffline-state-mapi-1.so.0"
+expect required "$LIBDIR/pkgconfig/offline-state-mapi-1.pc"
 expect required "$session_service"
 expect required "$system_service"
 expect required "$bus_policy"
@@ -516,6 +521,42 @@ show session_busctl get-property "$bus_name" "$default_path" "$bus_name.OfflineM
 check "a blocking SetCurrentState takes it offline" test "$(last_output | tr '\n' ' ')" = "u 1 t 1 "
 check "it keeps its state in \$XDG_STATE_HOME from the bus's environment, inside \$tmp" \
   test -s "$tmp/state/offline-state/state.ini"
+
+# MAPI's Offline State API as docs/mapi.md shows it: the page's program, built with the page's
+# own cc line against the staged install (pkg-config reads the staged .pc file, its folders
+# under PKG_CONFIG_SYSROOT_DIR), run against the activated daemon with default online, prints
+# what the page says it prints.
+mapi_build() {
+  (cd "$tmp/mapi" && PKG_CONFIG_PATH="$dest$LIBDIR/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
+    bash -c "$1")
+}
+# The library of a sanitized build needs the ASan runtime loaded first, which the page's
+# program, built without it, gets as the interpreters do (tests/sanitizers/asan-test-wrapper).
+mapi_preload=()
+if readelf -d "$dest$LIBDIR/liboffline-state-mapi-1.so.0" 2>/dev/null | grep -q 'NEEDED.*libasan'; then
+  mapi_preload=("LD_PRELOAD=$(cc -print-file-name=libasan.so)" "ASAN_OPTIONS=detect_leaks=0")
+fi
+mapi_run() {
+  "${clean_env[@]}" "${mapi_preload[@]}" "DBUS_SESSION_BUS_ADDRESS=$session" \
+    "LD_LIBRARY_PATH=$dest$LIBDIR" "$@"
+}
+shown_as[mapi_build]="PKG_CONFIG_PATH=\$dest$LIBDIR/pkgconfig PKG_CONFIG_SYSROOT_DIR=\$dest bash -c"
+shown_as[mapi_run]=""
+mkdir -p "$tmp/mapi"
+# shellcheck disable=SC2016 # sed's addresses, which hold backquotes and no shell expression
+sed -n '/^```c$/,/^```$/{/^```/d;p}' "$MAPI_DOC" >"$tmp/mapi/offline-monitor.c"
+# shellcheck disable=SC2016
+sed -n '/^```text$/,/^```$/{/^```/d;p}' "$MAPI_DOC" >"$tmp/mapi/expected"
+mapi_cc_line=$(grep -m 1 '^cc offline-monitor\.c ' "$MAPI_DOC")
+if ! command -v cc >/dev/null || ! command -v pkg-config >/dev/null; then
+  skip "docs/mapi.md's program builds against the installed library" "no cc or no pkg-config"
+elif check "docs/mapi.md's program builds against the installed library, with the page's line" \
+  show mapi_build "$mapi_cc_line"; then
+  show session_busctl call "$bus_name" "$default_path" "$bus_name.OfflineMgr" SetCurrentState uuu 8192 3 2
+  show mapi_run "$tmp/mapi/offline-monitor"
+  check "it prints what the page says, default going offline" \
+    test "$(last_output)" = "$(cat "$tmp/mapi/expected")"
+fi
 
 # The installed offlinectl and completion, against the activated daemon. The installed
 # offlinectl finds the installed library through LD_LIBRARY_PATH: its final libdir is not
