@@ -677,6 +677,61 @@ test_profiles (Harness *h, gconstpointer data)
   g_assert_cmpstrv (profiles, only_default);
 }
 
+typedef struct
+{
+  gboolean done;
+  char **profiles;
+  GError *error;
+} Listed;
+
+static void
+on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Listed *listed = user_data;
+
+  g_assert_null (source);
+  listed->profiles = offline_state_list_profiles_finish (result, &listed->error);
+  listed->done = TRUE;
+}
+
+/* The profiles, listed without blocking the main loop. */
+static char **
+list_profiles (GDBusConnection *connection)
+{
+  Listed listed = { 0 };
+
+  offline_state_list_profiles (connection, NULL, on_listed, &listed);
+  harness_wait_flag (&listed.done, WAIT_MS);
+  g_assert_no_error (listed.error);
+  return listed.profiles;
+}
+
+static void
+test_profiles_async (Harness *h, gconstpointer data)
+{
+  static const char *const only_default[] = { "default", NULL };
+  static const char *const both[] = { "default", "work", NULL };
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) profiles = list_profiles (h->client);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Listed cancelled = { 0 };
+
+  g_assert_cmpstrv (profiles, only_default);
+  g_clear_pointer (&profiles, g_strfreev);
+  g_assert_true (offline_state_create_profile_sync (
+      h->client, "work", OFFLINE_STATE_CAPABILITIES_OFFLINE, OFFLINE, NULL, &error));
+  g_assert_no_error (error);
+  profiles = list_profiles (h->client);
+  g_assert_cmpstrv (profiles, both);
+
+  g_cancellable_cancel (cancellable);
+  offline_state_list_profiles (h->client, cancellable, on_listed, &cancelled);
+  harness_wait_flag (&cancelled.done, WAIT_MS);
+  g_assert_null (cancelled.profiles);
+  g_assert_error (cancelled.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&cancelled.error);
+}
+
 static void
 test_invalid_profile_name (Harness *h, gconstpointer data)
 {
@@ -742,6 +797,7 @@ main (int argc, char **argv)
   add ("/client/dispose-unadvises", test_dispose_unadvises);
   add ("/client/service-restart", test_service_restart);
   add ("/client/profiles", test_profiles);
+  add ("/client/profiles/async", test_profiles_async);
   add ("/client/profiles/invalid-name", test_invalid_profile_name);
   return g_test_run ();
 }
