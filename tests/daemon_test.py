@@ -20,6 +20,30 @@ OFFLINE = 1
 ONLINE = 2
 GUARD_S = 10
 
+SESSION_BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:dir={folder}</listen>
+  <servicedir>{services}</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+'''
+
+
+def write_session_bus_config(folder, services):
+    '''A session bus's configuration in @folder/session.conf (its socket in @folder too),
+    that activates the services of the folder @services; returns its path.'''
+    config = os.path.join(folder, 'session.conf')
+    with open(config, 'w') as out:
+        out.write(SESSION_BUS_CONFIG.format(folder=folder, services=services))
+    return config
+
 
 def connect(variable):
     '''A connection of its own to the private bus that $variable names.'''

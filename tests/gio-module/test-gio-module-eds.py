@@ -33,7 +33,8 @@ import dbusmock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
-    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect)
+    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect,
+    write_session_bus_config)
 import gi  # noqa: E402
 
 gi.require_version('EDataServer', '1.2')
@@ -106,22 +107,6 @@ def tearDownModule():
     private_tmp.leave()
 
 
-SESSION_BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <keep_umask/>
-  <listen>unix:dir={folder}</listen>
-  <servicedir>/usr/share/dbus-1/services</servicedir>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-'''
-
-
 class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
     @classmethod
     def setUpClass(cls):
@@ -143,9 +128,7 @@ class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
     def start_eds_session_bus(cls):
         '''A session bus that activates what Debian installs (dconf, evolution-data-server);
         what it starts inherits its environment.'''
-        config = os.path.join(private_tmp.folder.name, 'session.conf')
-        with open(config, 'w') as out:
-            out.write(SESSION_BUS_CONFIG.format(folder=private_tmp.folder.name))
+        config = write_session_bus_config(private_tmp.folder.name, '/usr/share/dbus-1/services')
         cls.eds_bus_pid, address = cls.start_dbus(config)
         os.environ['DBUS_SESSION_BUS_ADDRESS'] = address
 
