@@ -21,8 +21,6 @@ $OFFLINE_STATED names the daemon.
 '''
 
 import os
-import select
-import signal
 import socket
 import subprocess
 import sys
@@ -34,7 +32,7 @@ import dbusmock
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
     BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect,
-    write_session_bus_config)
+    stop_session_bus, write_session_bus_config)
 import gi  # noqa: E402
 
 gi.require_version('EDataServer', '1.2')
@@ -115,7 +113,7 @@ class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
         cls.start_system_bus()
         cls.addClassCleanup(dbusmock.DBusTestCase.tearDownClass)
         cls.start_eds_session_bus()
-        cls.addClassCleanup(cls.stop_eds_session_bus)
+        cls.addClassCleanup(stop_session_bus, cls.stop_dbus, cls.eds_bus_pid)
         # As a user chooses the module for evolution-data-server.
         subprocess.run(['gsettings', 'set', 'org.gnome.evolution-data-server',
                         'network-monitor-gio-name', 'offline-state'], check=True)
@@ -131,35 +129,6 @@ class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
         config = write_session_bus_config(private_tmp.folder.name, '/usr/share/dbus-1/services')
         cls.eds_bus_pid, address = cls.start_dbus(config)
         os.environ['DBUS_SESSION_BUS_ADDRESS'] = address
-
-    @classmethod
-    def stop_eds_session_bus(cls):
-        '''Stops the bus, and waits until what it started has exited with it (they exit
-        when their connection closes), so that nothing still writes into the home.'''
-        bus = connect('DBUS_SESSION_BUS_ADDRESS')
-        pids = []
-        for name in bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
-                                  'org.freedesktop.DBus', 'ListNames', None, None,
-                                  Gio.DBusCallFlags.NONE, -1, None).unpack()[0]:
-            if name.startswith(':') and name != bus.get_unique_name():
-                pids.append(bus.call_sync(
-                    'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
-                    'GetConnectionUnixProcessID', GLib.Variant('(s)', (name,)), None,
-                    Gio.DBusCallFlags.NONE, -1, None).unpack()[0])
-        bus.close_sync(None)
-        cls.stop_dbus(cls.eds_bus_pid)
-        del os.environ['DBUS_SESSION_BUS_ADDRESS']
-        for pid in set(pids) - {os.getpid()}:
-            try:
-                exited = os.pidfd_open(pid)
-            except ProcessLookupError:
-                continue
-            ready, _, _ = select.select([exited], [], [], GUARD_S)
-            if not ready:
-                signal.pidfd_send_signal(exited, signal.SIGKILL)
-            os.close(exited)
-            if not ready:
-                raise AssertionError(f'process {pid} outlived the session bus: killed')
 
     def setUp(self):
         self.log = tempfile.TemporaryFile(mode='w+')

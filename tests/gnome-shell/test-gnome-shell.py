@@ -8,8 +8,9 @@ private session bus and a private system bus (python3-dbusmock's), with a home o
 test's own. The extension is what `meson install --tags shell-extension` installs, copied
 into that home; the library and its typelib are the build's (GI_TYPELIB_PATH and
 LD_LIBRARY_PATH, set by meson). The session bus activates the build's daemon
-(OFFLINE_STATE_TEST_SERVICES_DIR) when something calls it while it is away; otherwise the
-test starts `offline-stated --ephemeral` itself, a fresh one for every test.
+(OFFLINE_STATE_TEST_SERVICES_DIR) when something calls it while it is away, and the Shell's
+service behind `gnome-extensions`; otherwise the test starts `offline-stated --ephemeral`
+itself, a fresh one for every test.
 
 org.gnome.Shell.Eval answers only in unsafe mode, which GNOME 43 turns on from JavaScript
 alone: the test-only extension tests/gnome-shell/test-helper@offlinestate.org does it, and
@@ -24,7 +25,6 @@ Run with the system's python3 (python3-gi, python3-dbusmock); meson sets the env
 
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -36,8 +36,8 @@ import dbusmock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
-    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, connect,
-    write_session_bus_config)
+    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, bus_call, connect,
+    connection_pid, stop_session_bus, wait_exit, write_session_bus_config)
 from gi.repository import Gio, GLib  # noqa: E402
 from private_tmp import PrivateTmp  # noqa: E402
 
@@ -45,6 +45,7 @@ UUID = os.environ['SHELL_EXTENSION_UUID']
 HELPER = 'test-helper@offlinestate.org'
 HELPER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), HELPER)
 SHELL_NAME = 'org.gnome.Shell'
+EXTENSIONS_SERVICE = '/usr/share/dbus-1/services/org.gnome.Shell.Extensions.service'
 SHELL_PATH = '/org/gnome/Shell'
 EXTENSIONS_IFACE = 'org.gnome.Shell.Extensions'
 EMULATION_IFACE = BUS_NAME + '.Emulation'
@@ -124,10 +125,7 @@ class Waits:
     def owner(cls, name):
         '''The unique name that owns @name now, or None.'''
         try:
-            return cls.bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
-                                     'org.freedesktop.DBus', 'GetNameOwner',
-                                     GLib.Variant('(s)', (name,)), None,
-                                     Gio.DBusCallFlags.NONE, -1, None).unpack()[0]
+            return bus_call(cls.bus, 'GetNameOwner', GLib.Variant('(s)', (name,)))[0]
         except GLib.Error as e:
             if Gio.DBusError.get_remote_error(e) != 'org.freedesktop.DBus.Error.NameHasNoOwner':
                 raise
@@ -135,12 +133,14 @@ class Waits:
 
     @classmethod
     def wait_for_owner(cls, name, owned, guard_s=GUARD_S):
-        '''Waits on NameOwnerChanged until @name is owned, or has no owner.'''
-        owners = [cls.owner(name)]
+        '''Waits on NameOwnerChanged until @name is owned, or has no owner. The match
+        rule goes before the question, on the same connection: no change falls between.'''
+        owners = []
         subscription = cls.bus.signal_subscribe(
             'org.freedesktop.DBus', 'org.freedesktop.DBus', 'NameOwnerChanged',
             '/org/freedesktop/DBus', name, Gio.DBusSignalFlags.NONE,
             lambda *args: owners.append(args[5].unpack()[2] or None))
+        owners.insert(0, cls.owner(name))
         try:
             cls.spin_until(lambda: (owners[-1] is not None) == owned,
                            f'{name} to be {"owned" if owned else "gone"}', guard_s)
@@ -167,7 +167,7 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
         cls.start_system_bus()
         cls.addClassCleanup(dbusmock.DBusTestCase.tearDownClass)
         cls.start_activating_session_bus()
-        cls.addClassCleanup(cls.stop_activating_session_bus)
+        cls.addClassCleanup(stop_session_bus, cls.stop_dbus, cls.session_bus_pid)
         cls.bus = connect('DBUS_SESSION_BUS_ADDRESS')
         cls.addClassCleanup(cls.bus.close_sync, None)
         cls.addClassCleanup(cls.stop_daemon)
@@ -214,16 +214,15 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
 
     @classmethod
     def start_activating_session_bus(cls):
-        '''A session bus that activates the build's daemon, and nothing else.'''
-        config = write_session_bus_config(cls.folder,
-                                          os.environ['OFFLINE_STATE_TEST_SERVICES_DIR'])
+        '''A session bus that activates the build's daemon and the Shell's own service for
+        gnome-extensions (org.gnome.Shell.Extensions), and nothing else.'''
+        services = os.path.join(cls.folder, 'services')
+        os.mkdir(services)
+        shutil.copy(EXTENSIONS_SERVICE, services)
+        config = write_session_bus_config(
+            cls.folder, os.environ['OFFLINE_STATE_TEST_SERVICES_DIR'], services)
         cls.session_bus_pid, address = cls.start_dbus(config)
         os.environ['DBUS_SESSION_BUS_ADDRESS'] = address
-
-    @classmethod
-    def stop_activating_session_bus(cls):
-        cls.stop_dbus(cls.session_bus_pid)
-        del os.environ['DBUS_SESSION_BUS_ADDRESS']
 
     @classmethod
     def start_shell(cls):
@@ -290,16 +289,9 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
         0), or the one the bus activated.'''
         owner = cls.owner(BUS_NAME)
         if owner is not None and (cls.daemon is None or cls.daemon.poll() is not None):
-            pid = cls.bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
-                                    'org.freedesktop.DBus', 'GetConnectionUnixProcessID',
-                                    GLib.Variant('(s)', (owner,)), None,
-                                    Gio.DBusCallFlags.NONE, -1, None).unpack()[0]
-            exited = os.pidfd_open(pid)
-            signal.pidfd_send_signal(exited, signal.SIGTERM)
-            ready, _, _ = select.select([exited], [], [], GUARD_S)
-            os.close(exited)
-            if not ready:
-                os.kill(pid, signal.SIGKILL)
+            pid = connection_pid(cls.bus, owner)
+            os.kill(pid, signal.SIGTERM)
+            if not wait_exit(pid):
                 raise AssertionError(f'the activated daemon {pid} outlived SIGTERM: killed')
         if cls.daemon is not None:
             daemon, cls.daemon = cls.daemon, None
@@ -397,19 +389,28 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
     # --- The daemon's side ---------------------------------------------------------------
 
     def profile(self, name='default'):
-        '''A proxy of the profile's offline object: its properties follow the signals.'''
-        return Gio.DBusProxy.new_sync(
-            self.bus, Gio.DBusProxyFlags.NONE, None, BUS_NAME,
-            f'{MANAGER_PATH}/profiles/{name}', OFFLINE_IFACE, None)
+        '''The path of a profile's offline object.'''
+        return f'{MANAGER_PATH}/profiles/{name}'
 
-    def until_daemon(self, proxy, what, guard_s=GUARD_S, **expected):
-        def now():
-            return {key: proxy.get_cached_property(key).unpack() for key in expected}
+    def properties(self, path):
+        '''The properties of the offline object at @path, as the daemon says them now.'''
+        return self.bus.call_sync(BUS_NAME, path, 'org.freedesktop.DBus.Properties', 'GetAll',
+                                  GLib.Variant('(s)', (OFFLINE_IFACE,)), None,
+                                  Gio.DBusCallFlags.NONE, -1, None).unpack()[0]
+
+    def until_daemon(self, path, what, guard_s=GUARD_S, **expected):
+        '''Asks the daemon until the properties of @path have the @expected values. Asked,
+        not followed: the daemon holds back AdviseCount's changes, and a value read between
+        two changes may be followed by no signal.'''
+        now = [None]
+
+        def question():
+            now[0] = {key: self.properties(path)[key] for key in expected}
+            return now[0] == expected
         try:
-            self.spin_until(lambda: now() == expected, f'the daemon\'s {what}: {expected}',
-                            guard_s)
+            self.ask_until(question, f'the daemon\'s {what}: {expected}', guard_s)
         except AssertionError as e:
-            raise AssertionError(f'{e}\n(the daemon says {now()})') from None
+            raise AssertionError(f'{e}\n(the daemon says {now[0]})') from None
 
     def offlinectl(self, *args):
         done = subprocess.run([os.environ['OFFLINECTL'], *args], capture_output=True, text=True)
@@ -479,7 +480,7 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
 
     def test_transition_held(self):
         '''A held transition shows as running; a click meanwhile changes nothing.'''
-        self.bus.call_sync(BUS_NAME, self.default.get_object_path(), EMULATION_IFACE,
+        self.bus.call_sync(BUS_NAME, self.default, EMULATION_IFACE,
                            'SetTransitionDelay', GLib.Variant('(u)', (HOLD_MS,)), None,
                            Gio.DBusCallFlags.NONE, -1, None)
         self.open_quick_settings()
@@ -489,14 +490,14 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
                          and not s['toggle']['checked'], 'the toggle to show the transition')
         self.click(TOGGLE)
         snapshot = self.shell_eval('offlineStateTest.snapshot()')
-        self.assertTrue(self.default.get_cached_property('Transitioning').unpack(),
+        self.assertTrue(self.properties(self.default)['Transitioning'],
                         'the transition ended before the second click: nothing was checked')
         self.assertEqual(snapshot['toggle']['text'], 'Going offline…')
         self.until_daemon(self.default, 'offline, transition 1', HOLD_MS // 1000 + GUARD_S,
                           State=OFFLINE, Transitioning=False)
         self.shell_until(lambda s: s['toggle']['checked'] and s['toggle']['text'] == 'Work Offline',
                          'the toggle to show the end of the transition')
-        self.assertEqual(self.default.get_cached_property('Sequence').unpack(), 1,
+        self.assertEqual(self.properties(self.default)['Sequence'], 1,
                          'the click during the transition started another')
         self.assertEqual(self.notifications(), [], 'the click during the transition was sent')
 
@@ -513,7 +514,7 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
         )
         self.open_quick_settings()
         for count, (error_name, title, body) in enumerate(cases, start=1):
-            self.bus.call_sync(BUS_NAME, self.default.get_object_path(), EMULATION_IFACE,
+            self.bus.call_sync(BUS_NAME, self.default, EMULATION_IFACE,
                                'FailNext',
                                GLib.Variant('(ssu)', ('SetCurrentState', error_name, 1)),
                                None, Gio.DBusCallFlags.NONE, -1, None)
@@ -527,8 +528,8 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
             self.shell_until(lambda s: s['toggle']['reactive'] and not s['toggle']['checked']
                              and s['toggle']['text'] == 'Work Offline',
                              'the toggle back on the real state')
-        self.assertEqual(self.default.get_cached_property('Sequence').unpack(), 0)
-        self.assertEqual(self.default.get_cached_property('State').unpack(), ONLINE)
+        self.assertEqual(self.properties(self.default)['Sequence'], 0)
+        self.assertEqual(self.properties(self.default)['State'], ONLINE)
 
     def test_service_restart(self):
         '''The service stopped: insensitive, no icon; started again: followed again.'''
@@ -557,6 +558,17 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
         self.assertIsNone(type(self).daemon, 'the test started the daemon itself')
         print(f'# the bus activated the daemon as {owner}')
 
+    def test_gnome_extensions(self):
+        '''The README's commands: gnome-extensions disables, enables and shows it.'''
+        for command, state in (('disable', DISABLED), ('enable', ENABLED)):
+            subprocess.run(['gnome-extensions', command, UUID], check=True)
+            self.ask_until(lambda: self.extension_info(UUID).get('state') == state,
+                           f'gnome-extensions {command}')
+        info = subprocess.run(['gnome-extensions', 'info', UUID], check=True,
+                              capture_output=True, text=True).stdout
+        self.assertIn('State: ENABLED', info)
+        self.until_daemon(self.default, 'advise of the extension again', AdviseCount=1)
+
     def test_disable_leaves_nothing(self):
         '''disable(): no advise left on any profile, no actor, no notification source;
         enabled again, it follows again.'''
@@ -564,7 +576,7 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
         work = self.profile('work')
         self.until_daemon(work, 'advise of the extension', AdviseCount=1)
         # A notification, so that there is a source to take away.
-        self.bus.call_sync(BUS_NAME, self.default.get_object_path(), EMULATION_IFACE,
+        self.bus.call_sync(BUS_NAME, self.default, EMULATION_IFACE,
                            'FailNext', GLib.Variant('(ssu)', ('SetCurrentState',
                                                             'org.freedesktop.DBus.Error.Failed',
                                                             1)),
@@ -600,7 +612,7 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
         self.until_daemon(self.profile('work'), 'work online', State=ONLINE, Sequence=1)
         self.shell_until(lambda s: s['profiles'][1]['state'] == 'online'
                          and not s['profiles'][1]['on'], 'the switch of work off')
-        self.assertEqual(self.default.get_cached_property('State').unpack(), ONLINE)
+        self.assertEqual(self.properties(self.default)['State'], ONLINE)
 
         self.offlinectl('create', 'home')
         self.shell_until(lambda s: [p['name'] for p in s['profiles']]
@@ -623,10 +635,12 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
                              and s['toggle']['text'] == 'No profile “nobody”',
                              'the toggle to say that there is no such profile')
         finally:
-            # Before tearDown stops the daemon: made again meanwhile, the extension would
-            # start it again by activation.
+            # Made again, the extension opens every profile again: until it has, a call of
+            # its own after tearDown has stopped the daemon would start it by activation.
             self.set_setting('profile', 'default')
             self.until_daemon(self.default, 'advise of the extension again', AdviseCount=1)
+            self.until_daemon(self.profile('work'), 'advise of the extension again',
+                              AdviseCount=1)
 
     def set_setting(self, key, value):
         self.shell_eval(f'offlineStateTest.setSetting({json.dumps(UUID)}, {json.dumps(key)}, '
@@ -651,6 +665,9 @@ class GnomeShellTest(Waits, dbusmock.DBusTestCase):
         self.screenshot(SCREENSHOTS[1])
 
     def screenshot(self, name):
+        self.ask_until(lambda: not self.shell_eval('offlineStateTest.tidy()'),
+                       'the banners to go')
+        self.settled(lambda s: True, 'the Shell to settle')
         path = os.path.join(os.environ['OFFLINE_STATE_ARTIFACTS_DIR'], name)
         area = self.shell_eval(f'offlineStateTest.screenshot({json.dumps(path)})')
         self.ask_until(lambda: self.shell_eval(f'offlineStateTest.shot({json.dumps(path)})')

@@ -73,6 +73,7 @@ class Helper {
         this._pointer = null;
         St.Settings.get().uninhibit_animations();
         global.context.unsafe_mode = false;
+        Main.panel.statusArea.quickSettings._unsafeMode._syncIndicatorsVisible();
     }
 
     // What the extension shows now.
@@ -158,6 +159,17 @@ class Helper {
 
     closeQuickSettings() {
         Main.panel.closeQuickSettings();
+    }
+
+    // For a screenshot as a user's session would look: no banner of other notifications
+    // (the Shell's own, about unsafe mode among them), no icon of unsafe mode in the top
+    // bar. Returns whether a banner is still shown.
+    tidy() {
+        Main.messageTray.getSources()
+            .filter(s => s.title !== SOURCE_TITLE)
+            .forEach(s => s.destroy());
+        Main.panel.statusArea.quickSettings._unsafeMode.hide();
+        return Main.messageTray._banner !== null;
     }
 
     // Starts a screenshot of the open Quick Settings menu (with the top bar above it) into
