@@ -58,12 +58,13 @@ class Extension {
     disable() {
         this._settings.disconnectObject(this);
         this._settings = null;
-        this._indicator.destroy();
+        this._indicator?.destroy();
         this._indicator = null;
     }
 
     _follow(OfflineIndicator) {
         this._indicator?.destroy();
+        this._indicator = null;
         const connection = this._settings.get_string('bus') === 'system'
             ? Gio.DBus.system : Gio.DBus.session;
         this._indicator = new OfflineIndicator(connection, this._settings.get_string('profile'));
