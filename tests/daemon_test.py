@@ -4,6 +4,8 @@
 polkit/): its names, connections of their own, and waiting on GLib's main loop with a guard
 that fails the test when the wait lasts too long or a daemon has died.'''
 import os
+import select
+import signal
 
 import gi
 
@@ -20,6 +22,32 @@ OFFLINE = 1
 ONLINE = 2
 GUARD_S = 10
 
+SESSION_BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:dir={folder}</listen>
+  {services}
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+'''
+
+
+def write_session_bus_config(folder, *services):
+    '''A session bus's configuration in @folder/session.conf (its socket in @folder too),
+    that activates the services of the folders @services; returns its path.'''
+    config = os.path.join(folder, 'session.conf')
+    with open(config, 'w') as out:
+        out.write(SESSION_BUS_CONFIG.format(
+            folder=folder,
+            services='\n  '.join(f'<servicedir>{s}</servicedir>' for s in services)))
+    return config
+
 
 def connect(variable):
     '''A connection of its own to the private bus that $variable names.'''
@@ -27,6 +55,45 @@ def connect(variable):
         os.environ[variable],
         Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
         | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+
+
+def bus_call(bus, method, parameters=None):
+    '''A method of the bus itself; its reply, unpacked.'''
+    return bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                         method, parameters, None, Gio.DBusCallFlags.NONE, -1, None).unpack()
+
+
+def connection_pid(bus, name):
+    return bus_call(bus, 'GetConnectionUnixProcessID', GLib.Variant('(s)', (name,)))[0]
+
+
+def wait_exit(pid, guard_s=GUARD_S):
+    '''Waits until the process @pid, which need not be a child, has exited; False (and it
+    is killed) if it has not within @guard_s.'''
+    try:
+        exited = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    ready, _, _ = select.select([exited], [], [], guard_s)
+    if not ready:
+        signal.pidfd_send_signal(exited, signal.SIGKILL)
+    os.close(exited)
+    return bool(ready)
+
+
+def stop_session_bus(stop_dbus, bus_pid):
+    '''Stops the session bus of $DBUS_SESSION_BUS_ADDRESS (its dbus-daemon @bus_pid, with
+    python3-dbusmock's @stop_dbus), and waits until what it started has exited with it (they
+    exit when their connection closes), so that nothing still writes into the test's home.'''
+    bus = connect('DBUS_SESSION_BUS_ADDRESS')
+    pids = {connection_pid(bus, name) for name in bus_call(bus, 'ListNames')[0]
+            if name.startswith(':') and name != bus.get_unique_name()}
+    bus.close_sync(None)
+    stop_dbus(bus_pid)
+    del os.environ['DBUS_SESSION_BUS_ADDRESS']
+    for pid in pids - {os.getpid()}:
+        if not wait_exit(pid):
+            raise AssertionError(f'process {pid} outlived the session bus: killed')
 
 
 class MainLoopWaits:

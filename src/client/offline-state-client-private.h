@@ -38,8 +38,11 @@ struct _OfflineStateClient
   guint state_changed_id;
   guint properties_changed_id;
   guint watch_id;
-  /* Re-advising after the service came back; cancelled when it goes again, and on dispose. */
+  /* Re-advising after the service came back: reading the properties again is cancelled
+   * when it goes again, and on dispose; the generation tells the Advise in flight whether
+   * its advise is still wanted (offline-state-restart.c). */
   GCancellable *readvise_cancellable;
+  guint readvise_generation;
   /* Everything else in flight; cancelled on dispose. */
   GCancellable *cancellable;
 };
@@ -91,8 +94,13 @@ guint client_take_advise_reply (GDBusMessage *reply, char **owner, GError **erro
 void client_take_advise (OfflineStateClient *self, guint advise_token, char *owner);
 
 /* offline-state-client.c: an Unadvise that wants no reply (the client goes, or advises
- * again). */
+ * again); the second one on @connection, to @owner (a unique name; NULL: the service's
+ * name) for the object at @object_path, when the client may be gone. */
 void client_unadvise_quietly (OfflineStateClient *self, guint advise_token);
+void client_unadvise_on (GDBusConnection *connection,
+                         const char *owner,
+                         const char *object_path,
+                         guint advise_token);
 
 /* offline-state-restart.c: the service gone, and back. */
 void client_watch_name (OfflineStateClient *self);

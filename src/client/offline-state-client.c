@@ -76,17 +76,25 @@ client_emit_notification (OfflineStateClient *self,
                  sequence);
 }
 
-/* An Unadvise that wants no reply. */
 void
-client_unadvise_quietly (OfflineStateClient *self, guint advise_token)
+client_unadvise_on (GDBusConnection *connection,
+                    const char *owner,
+                    const char *object_path,
+                    guint advise_token)
 {
-  if (advise_token == 0 || self->object_path == NULL)
+  if (advise_token == 0 || object_path == NULL)
     return;
   /* No reply wanted, and never a reason to start the service. */
-  g_dbus_connection_call (self->connection, OFFLINE_STATE_BUS_NAME, self->object_path,
+  g_dbus_connection_call (connection, owner != NULL ? owner : OFFLINE_STATE_BUS_NAME, object_path,
                           OFFLINE_STATE_OFFLINE_MGR_INTERFACE, "Unadvise",
                           g_variant_new ("(uu)", MAPIOFFLINE_UNADVISE_DEFAULT, advise_token), NULL,
                           G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+}
+
+void
+client_unadvise_quietly (OfflineStateClient *self, guint advise_token)
+{
+  client_unadvise_on (self->connection, NULL, self->object_path, advise_token);
 }
 
 /* GObject */

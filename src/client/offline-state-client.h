@@ -108,6 +108,11 @@ gboolean offline_state_client_set_state_sync (OfflineStateClient *self,
 char **offline_state_list_profiles_sync (GDBusConnection *connection,
                                          GCancellable *cancellable,
                                          GError **error);
+void offline_state_list_profiles (GDBusConnection *connection,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+char **offline_state_list_profiles_finish (GAsyncResult *result, GError **error);
 gboolean offline_state_create_profile_sync (GDBusConnection *connection,
                                             const char *profile,
                                             OfflineStateCapabilities capabilities,

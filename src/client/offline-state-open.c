@@ -48,11 +48,14 @@ initable_init (GInitable *initable, GCancellable *cancellable, GError **error)
     return FALSE;
   client_subscribe (self);
   message = client_advise_message (self);
+  /* Not cancellable once sent: see init_on_open(). */
   reply = g_dbus_connection_send_message_with_reply_sync (
-      self->connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL, cancellable, error);
+      self->connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL, NULL, error);
   if ((token = client_take_advise_reply (reply, &owner, error)) == 0)
     return FALSE;
   client_take_advise (self, token, owner);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   if (!client_take_all_properties (self, client_get_all_sync (self, cancellable, error)))
     return FALSE;
   self->available = TRUE;
@@ -103,6 +106,8 @@ init_on_advise (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   client_take_advise (self, token, owner);
+  if (g_task_return_error_if_cancelled (task))
+    return;
   client_get_all (self, G_DBUS_CALL_FLAGS_NONE, g_task_get_cancellable (task), init_on_get_all,
                   g_object_ref (task));
 }
@@ -123,9 +128,12 @@ init_on_open (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   client_subscribe (self);
   message = client_advise_message (self);
-  g_dbus_connection_send_message_with_reply (
-      self->connection, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL,
-      g_task_get_cancellable (task), init_on_advise, g_object_ref (task));
+  /* Once sent, an Advise makes an advise in the service whatever becomes of its reply: it
+   * is not cancelled, so that its token is known and the advise is taken back when the
+   * failed client goes (a cancelled open leaves nothing advised). */
+  g_dbus_connection_send_message_with_reply (self->connection, message,
+                                             G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL, NULL,
+                                             init_on_advise, g_object_ref (task));
 }
 
 static void

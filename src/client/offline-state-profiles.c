@@ -37,13 +37,36 @@ manager_call_sync (GDBusConnection *connection,
                                       G_DBUS_CALL_FLAGS_NONE, -1, cancellable, error);
 }
 
+/* The value of the Profiles property in @reply, a reply to Properties.Get. */
+static char **
+profiles_from_reply (GVariant *reply, GError **error)
+{
+  g_autoptr (GVariant) value = NULL;
+
+  g_variant_get (reply, "(v)", &value);
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_SIGNATURE,
+                   "Profiles has the type '%s', not 'as'", g_variant_get_type_string (value));
+      return NULL;
+    }
+  return g_variant_dup_strv (value, NULL);
+}
+
+static GVariant *
+profiles_get_parameters (void)
+{
+  return g_variant_new ("(ss)", OFFLINE_STATE_MANAGER_INTERFACE, "Profiles");
+}
+
 /**
  * offline_state_list_profiles_sync:
  * @connection: (nullable): a message bus connection, or %NULL for the session bus
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * The names of the service's profiles (its `Profiles` property), sorted.
+ * The names of the service's profiles (its `Profiles` property), sorted, blocking the
+ * calling thread: see offline_state_list_profiles() for a main loop that must not wait.
  *
  * Returns: (transfer full) (array zero-terminated=1): the profile names, or %NULL with
  *   @error set
@@ -54,22 +77,102 @@ offline_state_list_profiles_sync (GDBusConnection *connection,
                                   GError **error)
 {
   g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) value = NULL;
 
   g_return_val_if_fail (connection == NULL || G_IS_DBUS_CONNECTION (connection), NULL);
-  reply = manager_call_sync (connection, PROPERTIES_INTERFACE, "Get",
-                             g_variant_new ("(ss)", OFFLINE_STATE_MANAGER_INTERFACE, "Profiles"),
+  reply = manager_call_sync (connection, PROPERTIES_INTERFACE, "Get", profiles_get_parameters (),
                              G_VARIANT_TYPE ("(v)"), cancellable, error);
   if (reply == NULL)
     return NULL;
-  g_variant_get (reply, "(v)", &value);
-  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING_ARRAY))
+  return profiles_from_reply (reply, error);
+}
+
+static void
+on_list_profiles_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GVariant) reply = NULL;
+  GError *error = NULL;
+  char **profiles;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL || (profiles = profiles_from_reply (reply, &error)) == NULL)
     {
-      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_SIGNATURE,
-                   "Profiles has the type '%s', not 'as'", g_variant_get_type_string (value));
-      return NULL;
+      g_task_return_error (task, error);
+      return;
     }
-  return g_variant_dup_strv (value, NULL);
+  g_task_return_pointer (task, profiles, (GDestroyNotify) g_strfreev);
+}
+
+static void
+list_profiles_on (GDBusConnection *bus, GTask *task)
+{
+  g_dbus_connection_call (bus, OFFLINE_STATE_BUS_NAME, OFFLINE_STATE_MANAGER_PATH,
+                          PROPERTIES_INTERFACE, "Get", profiles_get_parameters (),
+                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                          g_task_get_cancellable (task), on_list_profiles_reply, task);
+}
+
+static void
+on_list_profiles_bus (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  g_autoptr (GDBusConnection) bus = NULL;
+  GError *error = NULL;
+
+  bus = g_bus_get_finish (result, &error);
+  if (bus == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  list_profiles_on (bus, task);
+}
+
+/**
+ * offline_state_list_profiles:
+ * @connection: (nullable): a message bus connection, or %NULL for the session bus
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the names are there, or the call failed
+ * @user_data: (closure): data for @callback
+ *
+ * Asks for the names of the service's profiles (its `Profiles` property) without blocking:
+ * @callback gets them from offline_state_list_profiles_finish(). The manager object emits
+ * `PropertiesChanged` when a profile is created or removed.
+ */
+void
+offline_state_list_profiles (GDBusConnection *connection,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (connection == NULL || G_IS_DBUS_CONNECTION (connection));
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, offline_state_list_profiles);
+  if (connection == NULL)
+    g_bus_get (G_BUS_TYPE_SESSION, cancellable, on_list_profiles_bus, task);
+  else
+    list_profiles_on (connection, task);
+}
+
+/**
+ * offline_state_list_profiles_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes offline_state_list_profiles().
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the profile names, sorted, or %NULL
+ *   with @error set
+ */
+char **
+offline_state_list_profiles_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, offline_state_list_profiles), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**

@@ -9,9 +9,27 @@
 #include "offline-state.h"
 #include "offline-state-client-private.h"
 
-/* Re-advising when a new instance of the service owns the name. Every callback starts by
- * checking for cancellation, and then only touches @self: a cancelled step may run after
- * @self is gone. */
+/* Re-advising when a new instance of the service owns the name. Reading the properties
+ * again is cancelled when the service goes again, and on dispose: its callback starts by
+ * checking for cancellation, and then only touches @self. The Advise is never cancelled:
+ * once sent it makes an advise in the service whatever becomes of its reply, so its reply
+ * is always taken, and an advise that nobody wants any more (the client was disposed, the
+ * service went, another re-advise followed) is taken back from the instance that made it. */
+
+typedef struct
+{
+  GWeakRef client;
+  guint generation;
+  char *object_path;
+} Readvise;
+
+static void
+readvise_free (Readvise *readvise)
+{
+  g_weak_ref_clear (&readvise->client);
+  g_free (readvise->object_path);
+  g_free (readvise);
+}
 
 static void
 on_readvise_get_all (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -33,40 +51,43 @@ on_readvise_get_all (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 on_readvise_advise (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  Readvise *readvise = user_data;
+  g_autoptr (OfflineStateClient) self = g_weak_ref_get (&readvise->client);
   g_autoptr (GError) error = NULL;
   GDBusMessage *reply =
       g_dbus_connection_send_message_with_reply_finish (G_DBUS_CONNECTION (source), result, &error);
-  OfflineStateClient *self = user_data;
-  char *owner = NULL;
-  guint token;
+  g_autofree char *owner = NULL;
+  guint token = client_take_advise_reply (reply, &owner, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  /* Disposed, the client has no connection any more. */
+  if (self == NULL || self->connection == NULL || readvise->generation != self->readvise_generation)
+    client_unadvise_on (G_DBUS_CONNECTION (source), owner, readvise->object_path, token);
+  else if (token == 0)
+    g_debug ("%s: advising again failed: %s", self->profile, error->message);
+  else
     {
-      g_clear_object (&reply);
-      return;
+      client_take_advise (self, token, g_steal_pointer (&owner));
+      client_get_all (self, G_DBUS_CALL_FLAGS_NONE, self->readvise_cancellable, on_readvise_get_all,
+                      self);
     }
-  token = client_take_advise_reply (reply, &owner, &error);
-  if (token == 0)
-    {
-      g_debug ("%s: advising again failed: %s", self->profile, error->message);
-      return;
-    }
-  client_take_advise (self, token, owner);
-  client_get_all (self, G_DBUS_CALL_FLAGS_NONE, self->readvise_cancellable, on_readvise_get_all,
-                  self);
+  readvise_free (readvise);
 }
 
 static void
 readvise (OfflineStateClient *self)
 {
   g_autoptr (GDBusMessage) message = client_advise_message (self);
+  Readvise *readvise = g_new0 (Readvise, 1);
 
   g_cancellable_cancel (self->readvise_cancellable);
   g_clear_object (&self->readvise_cancellable);
   self->readvise_cancellable = g_cancellable_new ();
+  g_weak_ref_init (&readvise->client, self);
+  readvise->generation = ++self->readvise_generation;
+  readvise->object_path = g_strdup (self->object_path);
   g_dbus_connection_send_message_with_reply (self->connection, message,
-                                             G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL,
-                                             self->readvise_cancellable, on_readvise_advise, self);
+                                             G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, NULL, NULL,
+                                             on_readvise_advise, readvise);
 }
 
 /* Following the service's name */
@@ -95,6 +116,7 @@ on_name_vanished (GDBusConnection *connection, const char *name, gpointer user_d
 
   g_cancellable_cancel (self->readvise_cancellable);
   g_clear_object (&self->readvise_cancellable);
+  self->readvise_generation++;
   g_clear_pointer (&self->owner, g_free);
   client_set_available (self, FALSE);
 }

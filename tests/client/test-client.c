@@ -538,6 +538,39 @@ test_dispose_unadvises (Harness *h, gconstpointer data)
   g_assert_cmpuint (harness_get_uint (h->client, path, "AdviseCount"), ==, 1);
 }
 
+/* A GDBus filter: cancels @user_data as an Advise goes out, in GDBus's thread. The service
+ * gets the Advise; its reply comes after the cancellation. */
+static GDBusMessage *
+cancel_on_advise (GDBusConnection *connection,
+                  GDBusMessage *message,
+                  gboolean incoming,
+                  gpointer user_data)
+{
+  if (!incoming && g_strcmp0 (g_dbus_message_get_member (message), "Advise") == 0)
+    g_cancellable_cancel (user_data);
+  return message;
+}
+
+static void
+test_cancelled_open_leaves_no_advise (Harness *h, gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *path = default_path ();
+  Opened opened = { 0 };
+  guint filter = g_dbus_connection_add_filter (h->client, cancel_on_advise,
+                                               g_object_ref (cancellable), g_object_unref);
+
+  offline_state_client_new (h->client, NULL, cancellable, on_opened, &opened);
+  harness_wait_flag (&opened.done, WAIT_MS);
+  g_dbus_connection_remove_filter (h->client, filter);
+  g_assert_null (opened.client);
+  g_assert_error (opened.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&opened.error);
+  /* The failed client is gone, and its Unadvise went before this call, on the same
+   * connection: the service answers in order. */
+  g_assert_cmpuint (harness_get_uint (h->client, path, "AdviseCount"), ==, 0);
+}
+
 static void
 test_ignores_what_mapi_ignores (Harness *h, gconstpointer data)
 {
@@ -677,6 +710,61 @@ test_profiles (Harness *h, gconstpointer data)
   g_assert_cmpstrv (profiles, only_default);
 }
 
+typedef struct
+{
+  gboolean done;
+  char **profiles;
+  GError *error;
+} Listed;
+
+static void
+on_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Listed *listed = user_data;
+
+  g_assert_null (source);
+  listed->profiles = offline_state_list_profiles_finish (result, &listed->error);
+  listed->done = TRUE;
+}
+
+/* The profiles, listed without blocking the main loop. */
+static char **
+list_profiles (GDBusConnection *connection)
+{
+  Listed listed = { 0 };
+
+  offline_state_list_profiles (connection, NULL, on_listed, &listed);
+  harness_wait_flag (&listed.done, WAIT_MS);
+  g_assert_no_error (listed.error);
+  return listed.profiles;
+}
+
+static void
+test_profiles_async (Harness *h, gconstpointer data)
+{
+  static const char *const only_default[] = { "default", NULL };
+  static const char *const both[] = { "default", "work", NULL };
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) profiles = list_profiles (h->client);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Listed cancelled = { 0 };
+
+  g_assert_cmpstrv (profiles, only_default);
+  g_clear_pointer (&profiles, g_strfreev);
+  g_assert_true (offline_state_create_profile_sync (
+      h->client, "work", OFFLINE_STATE_CAPABILITIES_OFFLINE, OFFLINE, NULL, &error));
+  g_assert_no_error (error);
+  profiles = list_profiles (h->client);
+  g_assert_cmpstrv (profiles, both);
+
+  g_cancellable_cancel (cancellable);
+  offline_state_list_profiles (h->client, cancellable, on_listed, &cancelled);
+  harness_wait_flag (&cancelled.done, WAIT_MS);
+  g_assert_null (cancelled.profiles);
+  g_assert_error (cancelled.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&cancelled.error);
+}
+
 static void
 test_invalid_profile_name (Harness *h, gconstpointer data)
 {
@@ -740,8 +828,10 @@ main (int argc, char **argv)
   add ("/client/notifications/mapi-ignores", test_ignores_what_mapi_ignores);
   add ("/client/capabilities", test_capabilities_follow);
   add ("/client/dispose-unadvises", test_dispose_unadvises);
+  add ("/client/open/cancelled-leaves-no-advise", test_cancelled_open_leaves_no_advise);
   add ("/client/service-restart", test_service_restart);
   add ("/client/profiles", test_profiles);
+  add ("/client/profiles/async", test_profiles_async);
   add ("/client/profiles/invalid-name", test_invalid_profile_name);
   return g_test_run ();
 }

@@ -143,11 +143,20 @@ def test_errors_and_profiles(connection):
     except GLib.Error as e:
         check(Gio.DBusError.get_remote_error(e) == "org.offlinestate.OfflineState1.Error.Exists",
               "creating it again fails with Error.Exists")
+    listed = {}
+
+    def on_listed(source, result):
+        listed["profiles"] = OfflineState.list_profiles_finish(result)
+
+    OfflineState.list_profiles(None, None, on_listed)
+    wait_until(lambda: listed, "list_profiles to finish")
+    check(list(listed["profiles"]) == ["default", "work"],
+          "list_profiles on the session bus (None), without blocking: default, work")
     check(OfflineState.remove_profile_sync(connection, "work", None), "remove_profile_sync")
 
 
 def main():
-    print("1..25", flush=True)
+    print("1..26", flush=True)
     bus = Gio.TestDBus.new(Gio.TestDBusFlags.NONE)
     bus.up()
     # TestDBus sets DBUS_SESSION_BUS_ADDRESS: the session bus is now the private one.

@@ -21,8 +21,6 @@ $OFFLINE_STATED names the daemon.
 '''
 
 import os
-import select
-import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +31,8 @@ import dbusmock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
-    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect)
+    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect,
+    stop_session_bus, write_session_bus_config)
 import gi  # noqa: E402
 
 gi.require_version('EDataServer', '1.2')
@@ -106,22 +105,6 @@ def tearDownModule():
     private_tmp.leave()
 
 
-SESSION_BUS_CONFIG = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <keep_umask/>
-  <listen>unix:dir={folder}</listen>
-  <servicedir>/usr/share/dbus-1/services</servicedir>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-'''
-
-
 class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
     @classmethod
     def setUpClass(cls):
@@ -130,7 +113,7 @@ class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
         cls.start_system_bus()
         cls.addClassCleanup(dbusmock.DBusTestCase.tearDownClass)
         cls.start_eds_session_bus()
-        cls.addClassCleanup(cls.stop_eds_session_bus)
+        cls.addClassCleanup(stop_session_bus, cls.stop_dbus, cls.eds_bus_pid)
         # As a user chooses the module for evolution-data-server.
         subprocess.run(['gsettings', 'set', 'org.gnome.evolution-data-server',
                         'network-monitor-gio-name', 'offline-state'], check=True)
@@ -143,40 +126,9 @@ class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
     def start_eds_session_bus(cls):
         '''A session bus that activates what Debian installs (dconf, evolution-data-server);
         what it starts inherits its environment.'''
-        config = os.path.join(private_tmp.folder.name, 'session.conf')
-        with open(config, 'w') as out:
-            out.write(SESSION_BUS_CONFIG.format(folder=private_tmp.folder.name))
+        config = write_session_bus_config(private_tmp.folder.name, '/usr/share/dbus-1/services')
         cls.eds_bus_pid, address = cls.start_dbus(config)
         os.environ['DBUS_SESSION_BUS_ADDRESS'] = address
-
-    @classmethod
-    def stop_eds_session_bus(cls):
-        '''Stops the bus, and waits until what it started has exited with it (they exit
-        when their connection closes), so that nothing still writes into the home.'''
-        bus = connect('DBUS_SESSION_BUS_ADDRESS')
-        pids = []
-        for name in bus.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
-                                  'org.freedesktop.DBus', 'ListNames', None, None,
-                                  Gio.DBusCallFlags.NONE, -1, None).unpack()[0]:
-            if name.startswith(':') and name != bus.get_unique_name():
-                pids.append(bus.call_sync(
-                    'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
-                    'GetConnectionUnixProcessID', GLib.Variant('(s)', (name,)), None,
-                    Gio.DBusCallFlags.NONE, -1, None).unpack()[0])
-        bus.close_sync(None)
-        cls.stop_dbus(cls.eds_bus_pid)
-        del os.environ['DBUS_SESSION_BUS_ADDRESS']
-        for pid in set(pids) - {os.getpid()}:
-            try:
-                exited = os.pidfd_open(pid)
-            except ProcessLookupError:
-                continue
-            ready, _, _ = select.select([exited], [], [], GUARD_S)
-            if not ready:
-                signal.pidfd_send_signal(exited, signal.SIGKILL)
-            os.close(exited)
-            if not ready:
-                raise AssertionError(f'process {pid} outlived the session bus: killed')
 
     def setUp(self):
         self.log = tempfile.TemporaryFile(mode='w+')

@@ -218,6 +218,15 @@ if [ "$GIOMODULEDIR" != no ]; then
   # A staged install leaves the folder's cache to the package's trigger.
   check "no giomodule.cache under --destdir" test ! -e "$dest$GIOMODULEDIR/giomodule.cache"
 fi
+if [ "$SHELL_EXTENSION_DIR" != no ]; then
+  for file in metadata.json extension.js indicator.js toggle.js service.js notifier.js \
+    paths.js stylesheet.css schemas/gschemas.compiled \
+    schemas/org.gnome.shell.extensions.offline-state.gschema.xml; do
+    expect required "$SHELL_EXTENSION_DIR/$file"
+  done
+  check "the Shell extension's paths.js names the installed typelib's folder" \
+    grep -qF "'$LIBDIR/girepository-1.0'" "$dest$SHELL_EXTENSION_DIR/paths.js"
+fi
 if [ "$MAN_PAGES" = true ]; then
   expect required "$MANDIR/man1/offlinectl.1"
   expect required "$MANDIR/man8/offline-stated.8"
