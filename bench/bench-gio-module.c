@@ -42,30 +42,12 @@ typedef struct
   GDBusConnection *connection;
   GNetworkMonitor *monitor;
   const char *path;
-  gboolean statechange_seen; /* this transition's STATECHANGE, in the main thread */
-  gint64 properties_ns;      /* 0 until the State's PropertiesChanged */
-  gint64 network_ns;         /* 0 until network-changed */
+  gint64 properties_ns; /* 0 until the State's PropertiesChanged */
+  gint64 network_ns;    /* 0 until network-changed */
   gboolean available;
   gboolean replied;
   GError *error; /* of the transition's call */
 } Probe;
-
-static void
-on_state_changed (GDBusConnection *connection,
-                  const char *sender,
-                  const char *path,
-                  const char *interface,
-                  const char *signal,
-                  GVariant *parameters,
-                  gpointer user_data)
-{
-  Probe *probe = user_data;
-  guint notify_type, client_token;
-
-  g_variant_get (parameters, "(uuuuut)", &notify_type, &client_token, NULL, NULL, NULL, NULL);
-  if (notify_type == MAPIOFFLINE_NOTIFY_TYPE_STATECHANGE && client_token == CLIENT_TOKEN)
-    probe->statechange_seen = TRUE;
-}
 
 static gboolean
 is_commit (GDBusMessage *message, const char *path)
@@ -180,7 +162,6 @@ transition (Probe *probe, guint state, gint64 *statechange_ns, GError **error)
   guint timeout_id;
 
   take_arrival (probe);
-  probe->statechange_seen = FALSE;
   probe->properties_ns = probe->network_ns = 0;
   probe->replied = FALSE;
   g_dbus_connection_call (
@@ -189,8 +170,7 @@ transition (Probe *probe, guint state, gint64 *statechange_ns, GError **error)
       g_variant_new ("(uuu)", MAPIOFFLINE_FLAG_BLOCK, MAPIOFFLINE_STATE_OFFLINE_MASK, state), NULL,
       G_DBUS_CALL_FLAGS_NO_AUTO_START, CALL_TIMEOUT_MS, NULL, on_set_state_reply, probe);
   timeout_id = g_timeout_add_once (WAIT_TIMEOUT_MS, on_timeout, &timed_out);
-  while (!timed_out && !(probe->replied && probe->statechange_seen && probe->properties_ns != 0 &&
-                         probe->network_ns != 0))
+  while (!timed_out && !(probe->replied && probe->properties_ns != 0 && probe->network_ns != 0))
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
     g_source_remove (timeout_id);
@@ -202,15 +182,20 @@ transition (Probe *probe, guint state, gint64 *statechange_ns, GError **error)
   if (timed_out)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                   "after %u ms: reply %s, STATECHANGE %s, PropertiesChanged %s, "
-                   "network-changed %s",
+                   "after %u ms: reply %s, PropertiesChanged %s, network-changed %s",
                    WAIT_TIMEOUT_MS, probe->replied ? "seen" : "missing",
-                   probe->statechange_seen ? "seen" : "missing",
                    probe->properties_ns ? "seen" : "missing",
                    probe->network_ns ? "seen" : "missing");
       return FALSE;
     }
+  /* The reply comes after DONE, so STATECHANGE has been read by now. */
   *statechange_ns = take_arrival (probe);
+  if (*statechange_ns == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           "the transition was over, and no STATECHANGE was read");
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -246,10 +231,6 @@ run (Probe *probe, guint transitions, GError **error)
   if (probe->connection == NULL)
     return FALSE;
   g_dbus_connection_add_filter (probe->connection, note_arrival, probe, NULL);
-  g_dbus_connection_signal_subscribe (probe->connection, OFFLINE_STATE_BUS_NAME,
-                                      OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
-                                      OFFLINE_STATE_STATE_CHANGED_SIGNAL, probe->path, NULL,
-                                      G_DBUS_SIGNAL_FLAGS_NONE, on_state_changed, probe, NULL);
   g_dbus_connection_signal_subscribe (probe->connection, OFFLINE_STATE_BUS_NAME,
                                       "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                       probe->path, OFFLINE_STATE_OFFLINE_MGR_INTERFACE,
