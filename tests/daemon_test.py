@@ -6,6 +6,8 @@ that fails the test when the wait lasts too long or a daemon has died.'''
 import os
 import select
 import signal
+import subprocess
+import tempfile
 
 import gi
 
@@ -128,6 +130,23 @@ class MainLoopWaits:
 class OneDaemon(MainLoopWaits):
     '''MainLoopWaits for a test case that started one daemon, self.daemon, logging to the
     open file self.log.'''
+
+    def start_daemon(self, *extra, env=None):
+        '''The built daemon ($OFFLINE_STATED) with --ephemeral, --verbose and @extra, on
+        the session bus; returns once it owns its name, which self.bus then reaches.'''
+        self.log = tempfile.TemporaryFile(mode='w+')
+        self.daemon = subprocess.Popen(
+            [os.environ['OFFLINE_STATED'], '--ephemeral', '--verbose', *extra],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.bus = connect('DBUS_SESSION_BUS_ADDRESS')
+        self.wait_for_name(self.bus, BUS_NAME, owned=True)
+
+    def stop_daemon(self):
+        '''SIGTERM: the daemon must exit with status 0.'''
+        self.daemon.terminate()
+        self.assertEqual(self.daemon.wait(timeout=GUARD_S), 0, self.daemon_log())
+        self.bus.close_sync(None)
+        self.log.close()
 
     def daemon_log(self):
         self.log.seek(0)

@@ -24,14 +24,13 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import unittest
 
 import dbusmock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
-    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect,
+    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon,
     stop_session_bus, write_session_bus_config)
 import gi  # noqa: E402
 
@@ -131,17 +130,10 @@ class GioModuleEdsTest(OneDaemon, dbusmock.DBusTestCase):
         os.environ['DBUS_SESSION_BUS_ADDRESS'] = address
 
     def setUp(self):
-        self.log = tempfile.TemporaryFile(mode='w+')
-        self.daemon = subprocess.Popen([os.environ['OFFLINE_STATED'], '--ephemeral', '--verbose'],
-                                       stdout=self.log, stderr=subprocess.STDOUT)
-        self.bus = connect('DBUS_SESSION_BUS_ADDRESS')
-        self.wait_for_name(self.bus, BUS_NAME, owned=True)
+        self.start_daemon()
 
     def tearDown(self):
-        self.daemon.terminate()
-        self.assertEqual(self.daemon.wait(timeout=GUARD_S), 0, self.daemon_log())
-        self.bus.close_sync(None)
-        self.log.close()
+        self.stop_daemon()
 
     def set_state(self, state):
         '''SetCurrentState of the default profile with BLOCK: the transition is over.'''

@@ -16,14 +16,13 @@ daemon.
 import os
 import subprocess
 import sys
-import tempfile
 import unittest
 
 import dbusmock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
-    BUS_NAME, GUARD_S, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon, connect)
+    BUS_NAME, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon)
 from gi.repository import Gio, GLib, GObject  # noqa: E402
 from private_tmp import PrivateTmp  # noqa: E402
 
@@ -65,22 +64,15 @@ class GioModuleNetworkTest(OneDaemon, dbusmock.DBusTestCase):
     def setUp(self):
         self.nm, self.nm_obj = self.spawn_server_template(
             'networkmanager', {}, stdout=subprocess.DEVNULL)
-        self.log = tempfile.TemporaryFile(mode='w+')
-        self.daemon = subprocess.Popen([os.environ['OFFLINE_STATED'], '--ephemeral', '--verbose'],
-                                       stdout=self.log, stderr=subprocess.STDOUT)
-        self.bus = connect('DBUS_SESSION_BUS_ADDRESS')
-        self.wait_for_name(self.bus, BUS_NAME, owned=True)
+        self.start_daemon()
         self.changes = []  # what each network-changed said
         self.nm_monitor = new_monitor('networkmanager')
 
     def tearDown(self):
-        self.daemon.terminate()
-        self.assertEqual(self.daemon.wait(timeout=GUARD_S), 0, self.daemon_log())
         del self.nm_monitor
-        self.bus.close_sync(None)
+        self.stop_daemon()
         self.nm.terminate()
         self.nm.wait()
-        self.log.close()
 
     def network(self, available):
         '''NetworkManager connects or disconnects; returns once GLib's monitor of it has seen

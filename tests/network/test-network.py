@@ -17,7 +17,6 @@ daemon.
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
@@ -25,8 +24,7 @@ import dbusmock
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from daemon_test import (  # noqa: E402
-    BUS_NAME, GUARD_S, MANAGER_IFACE, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE,
-    OneDaemon, connect)
+    BUS_NAME, MANAGER_IFACE, MANAGER_PATH, OFFLINE, OFFLINE_IFACE, ONLINE, OneDaemon)
 from gi.repository import Gio, GLib  # noqa: E402
 from private_tmp import PrivateTmp  # noqa: E402
 
@@ -85,23 +83,14 @@ class NetworkTest(OneDaemon, dbusmock.DBusTestCase):
     def setUp(self):
         self.nm, self.nm_obj = self.spawn_server_template(
             'networkmanager', {}, stdout=subprocess.DEVNULL)
-        self.log = tempfile.TemporaryFile(mode='w+')
-        env = dict(os.environ, GIO_USE_NETWORK_MONITOR='networkmanager')
-        self.daemon = subprocess.Popen(
-            [os.environ['OFFLINE_STATED'], '--ephemeral', '--verbose', '--follow-network',
-             f'--reconnect-delay={RECONNECT_DELAY_MS}'],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.bus = connect('DBUS_SESSION_BUS_ADDRESS')
-        self.wait_for_name(self.bus, BUS_NAME, owned=True)
+        self.start_daemon('--follow-network', f'--reconnect-delay={RECONNECT_DELAY_MS}',
+                          env=dict(os.environ, GIO_USE_NETWORK_MONITOR='networkmanager'))
         self.default = Profile(self.bus, 'default')
 
     def tearDown(self):
-        self.daemon.terminate()
-        self.assertEqual(self.daemon.wait(timeout=GUARD_S), 0, self.daemon_log())
-        self.bus.close_sync(None)
+        self.stop_daemon()
         self.nm.terminate()
         self.nm.wait()
-        self.log.close()
 
     # Helpers
 
